@@ -1,0 +1,46 @@
+import type {
+  CartAddRequest,
+  CartClearRequest,
+  CartGetQuery,
+  CartGetResponse,
+  CartRemoveRequest,
+  CartResponse,
+  CartUpdateQuantityRequest,
+  ProductsRequest,
+  ProductsResponse,
+} from "./schemas.js";
+
+export type WebhookKind = "products" | "cart" | "cart_get";
+
+/** What every handler receives besides the validated request. */
+export interface WebhookContext {
+  kind: WebhookKind;
+  storeId: string;
+  /** Absent for products, which are not tied to a shopper. */
+  sessionId: string | undefined;
+  /** Aborted when the webhook budget runs out; pass it to your own I/O. */
+  signal: AbortSignal;
+  /** Epoch milliseconds by which the answer must be sent (VIZOCHOK waits 5 s). */
+  deadline: number;
+  /** Index into the configured secrets of the one that verified this request. */
+  secretIndex: number;
+  requestId: string;
+}
+
+type Answer<T> = T | Promise<T>;
+
+/**
+ * What a merchant implements. Each method gets the validated request for its own action and
+ * returns an answer; business rejections are answers (`{ ok: false, reason }`), not throws.
+ */
+export interface WebhookHandlers {
+  products(request: ProductsRequest, context: WebhookContext): Answer<ProductsResponse>;
+  add?(request: CartAddRequest, context: WebhookContext): Answer<CartResponse>;
+  remove?(request: CartRemoveRequest, context: WebhookContext): Answer<CartResponse>;
+  updateQuantity?(request: CartUpdateQuantityRequest, context: WebhookContext): Answer<CartResponse>;
+  clear?(request: CartClearRequest, context: WebhookContext): Answer<CartResponse>;
+  cartGet?(query: CartGetQuery, context: WebhookContext): Answer<CartGetResponse>;
+}
+
+/** Handlers for all three webhooks; what a complete integration implements. */
+export type CompleteWebhookHandlers = Required<WebhookHandlers>;

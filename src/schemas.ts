@@ -1,0 +1,175 @@
+import { z } from "zod";
+
+/**
+ * The VIZOCHOK contract as zod schemas. Each schema and its inferred type share a name, so the
+ * types, runtime validation, fixtures, the stub and the contract suite cannot drift apart.
+ */
+
+const Id = z.string().min(1).max(256);
+const Money = z.number().finite().nonnegative();
+
+export const Sku = z.string().min(1).max(128);
+export type Sku = z.infer<typeof Sku>;
+
+/** Quantities may be fractional for goods sold by weight; they are always > 0. */
+export const Quantity = z.number().finite().positive();
+export type Quantity = z.infer<typeof Quantity>;
+
+// ── products webhook ──────────────────────────────────────────────────────────
+
+export const ProductsRequest = z.object({
+  skus: z.array(Sku).max(500),
+  store_id: Id,
+});
+export type ProductsRequest = z.infer<typeof ProductsRequest>;
+
+export const ProductOffer = z.object({
+  sku: Sku,
+  price: Money,
+  in_stock: z.boolean(),
+  promo_price: Money.optional(),
+  promo_label: z.string().optional(),
+});
+export type ProductOffer = z.infer<typeof ProductOffer>;
+
+export const ProductsResponse = z.object({ products: z.array(ProductOffer) });
+export type ProductsResponse = z.infer<typeof ProductsResponse>;
+
+// ── cart webhook ──────────────────────────────────────────────────────────────
+
+export const CART_ACTIONS = ["add", "remove", "update_quantity", "clear"] as const;
+export const CartAction = z.enum(CART_ACTIONS);
+export type CartAction = z.infer<typeof CartAction>;
+
+const CartTarget = { store_id: Id, session_id: Id };
+
+export const CartAddRequest = z.object({
+  action: z.literal("add"),
+  ...CartTarget,
+  sku: Sku,
+  name: z.string().optional(),
+  quantity: Quantity.optional(),
+  price: Money.optional(),
+});
+export type CartAddRequest = z.infer<typeof CartAddRequest>;
+
+export const CartRemoveRequest = z.object({ action: z.literal("remove"), ...CartTarget, sku: Sku });
+export type CartRemoveRequest = z.infer<typeof CartRemoveRequest>;
+
+export const CartUpdateQuantityRequest = z.object({
+  action: z.literal("update_quantity"),
+  ...CartTarget,
+  sku: Sku,
+  quantity: Quantity,
+});
+export type CartUpdateQuantityRequest = z.infer<typeof CartUpdateQuantityRequest>;
+
+export const CartClearRequest = z.object({ action: z.literal("clear"), ...CartTarget });
+export type CartClearRequest = z.infer<typeof CartClearRequest>;
+
+export const CartRequest = z.discriminatedUnion("action", [
+  CartAddRequest,
+  CartRemoveRequest,
+  CartUpdateQuantityRequest,
+  CartClearRequest,
+]);
+export type CartRequest = z.infer<typeof CartRequest>;
+
+export const STANDARD_CART_REASONS = [
+  "out_of_stock",
+  "product_not_found",
+  "quantity_exceeded",
+  "not_in_cart",
+  "missing_sku",
+  "missing_params",
+] as const;
+export type StandardCartReason = (typeof STANDARD_CART_REASONS)[number];
+
+/** A standard reason, or any other non-empty string the agent will read (`max_3_per_customer`). */
+export const CartReason = z.string().min(1).max(200);
+// `string & {}` keeps editor completion for the standard reasons while allowing any string.
+export type CartReason = StandardCartReason | (string & {});
+
+/** The two reasons VIZOCHOK produces itself when it gets no usable answer. */
+export type VizochokCartFailure = "webhook_timeout" | "webhook_error";
+
+export const CartResponse = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), reason: CartReason }),
+]);
+export type CartResponse = { ok: true } | { ok: false; reason: CartReason };
+
+// ── cart GET webhook ─────────────────────────────────────────────────────────
+
+export const CartGetQuery = z.object({ store_id: Id, session_id: Id });
+export type CartGetQuery = z.infer<typeof CartGetQuery>;
+
+export const CartGetItem = z.object({
+  sku: Sku,
+  name: z.string(),
+  price: Money,
+  quantity: Quantity,
+  unit: z.string().optional(),
+  promo_price: Money.nullable().optional(),
+  brand: z.string().nullable().optional(),
+});
+export type CartGetItem = z.infer<typeof CartGetItem>;
+
+export const CartGetResponse = z.object({ items: z.array(CartGetItem) });
+export type CartGetResponse = z.infer<typeof CartGetResponse>;
+
+// ── shapes shown to the shopper (widget, chat protocol) ─────────────────────
+
+export const CartItem = z.object({
+  sku: Sku,
+  name: z.string(),
+  price: Money,
+  promo_price: Money.nullable(),
+  brand: z.string().nullable(),
+  quantity: Quantity,
+});
+export type CartItem = z.infer<typeof CartItem>;
+
+export const ProductItem = z.object({
+  sku: Sku,
+  name: z.string(),
+  price: Money,
+  unit: z.string(),
+  quantity_step: z.number().positive(),
+  quantity: Quantity.optional(),
+  brand: z.string().nullable(),
+  image_url: z.string().nullable(),
+  promo_price: Money.nullable(),
+  promo_label: z.string().optional(),
+});
+export type ProductItem = z.infer<typeof ProductItem>;
+
+export const SessionSummary = z.object({
+  selected_items: z.array(CartItem),
+  total: Money,
+  item_count: z.number().int().nonnegative(),
+});
+export type SessionSummary = z.infer<typeof SessionSummary>;
+
+// ── catalog (VIZOCHOK's ProductInput) ────────────────────────────────────────
+
+export const ProductInput = z.object({
+  sku: Sku,
+  name: z.string().min(1),
+  category_path: z.string().optional(),
+  brand: z.string().optional(),
+  description: z.string().optional(),
+  ingredients: z.string().optional(),
+  country: z.string().optional(),
+  unit: z.string().min(1).default("pcs"),
+  quantity_step: z.number().positive().optional(),
+  min_quantity: z.number().positive().optional(),
+  weight: z.number().nonnegative().optional(),
+  volume: z.number().nonnegative().optional(),
+  image_url: z.string().optional(),
+  attributes: z.record(z.string(), z.unknown()).optional(),
+  barcode: z.string().optional(),
+  is_active: z.boolean().default(true),
+});
+export type ProductInput = z.input<typeof ProductInput>;
+export type Product = z.output<typeof ProductInput>;
