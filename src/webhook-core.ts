@@ -79,6 +79,8 @@ export type RouteMatch =
 export interface WebhookCore {
   readonly paths: WebhookPaths;
   readonly bodyLimit: number;
+  /** The core's clock (injectable through `options.now`), for adapters to stamp arrival. */
+  now(): number;
   /** Routing, method, content type and declared length: everything decidable before the body. */
   match(method: string, path: string, headers: HeaderSource): RouteMatch;
   handle(kind: WebhookKind, request: CoreRequest): Promise<CoreResponse>;
@@ -302,7 +304,7 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
     }
   }
 
-  return { paths, bodyLimit, match, handle, errorResponse, payloadTooLarge };
+  return { paths, bodyLimit, now, match, handle, errorResponse, payloadTooLarge };
 }
 
 const TIMED_OUT = Symbol("timed out");

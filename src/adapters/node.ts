@@ -28,7 +28,7 @@ export async function handleNodeRequest(
   path: string,
   preread?: Uint8Array,
 ): Promise<CoreResponse | undefined> {
-  const receivedAt = Date.now();
+  const receivedAt = core.now();
   const matched = core.match(request.method ?? "GET", path, request.headers);
   if (matched.type === "unmatched") return undefined;
   if (matched.type === "rejected") {

@@ -14,7 +14,7 @@ export type WebWebhookHandler = (request: Request) => Promise<Response>;
 export function createWebWebhookHandler(options: WebhookKitOptions): WebWebhookHandler {
   const core = createWebhookCore(options);
   return async function vizochokWebHandler(request) {
-    const receivedAt = Date.now();
+    const receivedAt = core.now();
     const url = new URL(request.url);
     const matched = core.match(request.method, url.pathname, request.headers);
     if (matched.type === "unmatched") return toResponse(core.errorResponse("not_found", `no webhook at ${url.pathname}`));
