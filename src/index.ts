@@ -7,6 +7,7 @@ export { consoleLogger, silentLogger, type WebhookLogger } from "./logger.js";
 export { parseCartRequest, type ParsedCartRequest } from "./parse-cart-request.js";
 export {
   createMemoryReplayGuard,
+  type MemoryReplayGuard,
   type MemoryReplayGuardOptions,
   type ReplayGuard,
   type ReplayLookup,

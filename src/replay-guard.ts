@@ -30,6 +30,14 @@ export interface MemoryReplayGuardOptions {
   now?: () => number;
 }
 
+export interface MemoryReplayGuard extends ReplayGuard {
+  begin(key: string, path: string, expiresAt: number): ReplayLookup;
+  complete(key: string, answer: StoredAnswer): void;
+  release(key: string): void;
+  /** How many deliveries are remembered right now. */
+  readonly size: number;
+}
+
 interface Entry {
   path: string;
   expiresAt: number;
@@ -40,7 +48,7 @@ interface Entry {
  * In-process replay guard. Bounded: expired entries are swept as new ones arrive, and past
  * `maxEntries` the oldest entry is dropped (a delivery that old is near the end of its window).
  */
-export function createMemoryReplayGuard(options: MemoryReplayGuardOptions = {}): ReplayGuard & { readonly size: number } {
+export function createMemoryReplayGuard(options: MemoryReplayGuardOptions = {}): MemoryReplayGuard {
   const maxEntries = options.maxEntries ?? 100_000;
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();

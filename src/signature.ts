@@ -29,10 +29,10 @@ export interface SignWebhookOptions {
   getSigning?: GetSigningMode;
 }
 
-export interface SignedHeaders {
+export type SignedHeaders = {
   "X-VIZOCHOK-Signature": string;
   "X-VIZOCHOK-Timestamp": string;
-}
+};
 
 /**
  * Signs a webhook exactly as VIZOCHOK does: HMAC-SHA256 over `"{timestamp}.{raw body}"`.

@@ -97,3 +97,5 @@ export function createCapturingLogger(): WebhookLogger & { lines: CapturedLog[] 
 export const productsBody = (skus: string[] = ["milk-001", "bread-002"]) => JSON.stringify({ skus, store_id: "store-1" });
 export const cartBody = (fields: Record<string, unknown>) =>
   JSON.stringify({ store_id: "store-1", session_id: "session-1", ...fields });
+
+export const silent: WebhookLogger = { info() {}, warn() {}, error() {} };
