@@ -1,0 +1,136 @@
+// Wires the demo page: configuration from the demo server, the chat client and panel, the
+// storefront grid and cart, and the webhook log.
+
+import { createChatClient } from "./chat-client.js";
+import { createChatPanel } from "./chat-panel.js";
+import { describeError } from "./error-messages.js";
+import { formatPrice } from "./format.js";
+import { createProductGrid, createStoreCartPanel, renderCart, sumOf } from "./storefront.js";
+import { createWebhookLog } from "./webhook-log.js";
+
+const $ = (selector) => {
+  const node = document.querySelector(selector);
+  if (!node) throw new Error(`missing ${selector}`);
+  return node;
+};
+
+const CONNECTION_TEXT = {
+  connecting: "Connecting…",
+  open: "Online",
+  reconnecting: "Reconnecting…",
+  closed: "Offline",
+};
+
+/** The shopper's id: the widget's `userId`, which is also the store's cart `session_id`. */
+function shopperId() {
+  const key = "vizochok.demo.user_id";
+  let id = localStorage.getItem(key);
+  if (!id) {
+    id = `shopper-${crypto.randomUUID()}`;
+    localStorage.setItem(key, id);
+  }
+  return id;
+}
+
+async function main() {
+  const config = await (await fetch("/demo/config.json")).json();
+  const userId = shopperId();
+  $("#store-name").textContent = config.storeName ?? config.storeId;
+  $("#session-id").textContent = userId;
+
+  const storeCart = createStoreCartPanel({
+    list: $("#store-cart"),
+    total: $("#store-cart-total"),
+    storeId: config.storeId,
+    sessionId: userId,
+  });
+  let assistantCart = [];
+
+  const client = createChatClient({ url: config.wsUrl, publicKey: config.publicKey, storeId: config.storeId, userId });
+  const panel = createChatPanel({
+    client,
+    log: $("#chat-log"),
+    form: $("#chat-form"),
+    input: $("#chat-input"),
+    status: $("#chat-status"),
+    onCartChanged: (change) => showAssistantCart(change.items, change.total),
+    onSessionComplete: (summary) => {
+      $("#session-summary").textContent = `${summary.item_count} item(s), ${formatPrice(summary.total)}`;
+      showAssistantCart(summary.selected_items, summary.total);
+    },
+  });
+
+  // The full cart arrives every time: replace the page's copy, never apply the delta.
+  function showAssistantCart(items, total) {
+    assistantCart = items;
+    renderCart($("#assistant-cart"), assistantCart);
+    $("#assistant-cart-total").textContent = formatPrice(total ?? sumOf(assistantCart));
+    $("#cart-badge").textContent = String(assistantCart.length);
+    $("#cart-badge").dataset.count = String(assistantCart.length);
+    void compareCarts();
+  }
+
+  async function compareCarts() {
+    const agreement = $("#cart-agreement");
+    try {
+      const store = await storeCart.refresh();
+      if (!store) return;
+      const same = sameLines(store.items, assistantCart);
+      agreement.dataset.agree = String(same);
+      agreement.textContent = same
+        ? "✓ The assistant's cart and the store's cart agree."
+        : "✗ The assistant's cart differs from the store's cart.";
+    } catch (error) {
+      agreement.dataset.agree = "unknown";
+      agreement.textContent = `Couldn't read the store's cart: ${error.message}`;
+    }
+  }
+
+  client.onStateChange = (state) => {
+    const indicator = $("#connection");
+    indicator.dataset.state = state;
+    indicator.textContent = CONNECTION_TEXT[state] ?? state;
+  };
+  client.onError = (error) => panel.showError(error);
+
+  createProductGrid({
+    grid: $("#product-grid"),
+    form: $("#search-form"),
+    input: $("#search-input"),
+    storeId: config.storeId,
+    onAdd: (item) => {
+      const quantity = item.min_quantity ?? item.quantity_step ?? 1;
+      if (client.sendAction("add_to_cart", { sku: item.sku, quantity })) {
+        panel.appendSystem(`You asked the assistant to add ${item.name}.`);
+      }
+    },
+  })
+    .load()
+    .catch(() => {});
+
+  $("#new-conversation").addEventListener("click", () => {
+    client.close();
+    client.forgetConversation();
+    $("#chat-log").replaceChildren();
+    client.connect();
+  });
+
+  createWebhookLog({ body: $("#webhook-rows") });
+  client.connect();
+  await storeCart.refresh();
+}
+
+function sameLines(a, b) {
+  const key = (items) =>
+    items
+      .map((item) => `${item.sku}:${Math.round(item.quantity * 1000)}`)
+      .sort()
+      .join(",");
+  return key(a) === key(b);
+}
+
+main().catch((error) => {
+  const log = document.querySelector("#chat-log");
+  if (log) log.textContent = describeError({ code: "ws_error", message: error.message });
+  console.error(error);
+});
