@@ -1,0 +1,316 @@
+// `npm start`: the reference store, the VIZOCHOK stub pointed at it, and a demo storefront page
+// that chats with the stub exactly like the widget does.
+import { mkdirSync, readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import express, { type Response } from "express";
+import type { ProductInput } from "vizochok-merchant-kit";
+import {
+  createScriptedAgent,
+  createVizochokStub,
+  generateWebhookSecret,
+  type VizochokStub,
+  type WebhookDelivery,
+} from "vizochok-merchant-kit/testing";
+import { createStoreApp } from "./app.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PUBLIC_DIR = resolve(here, "public");
+const FIXTURES_DIR = resolve(here, "../fixtures");
+const RECENT_DELIVERIES = 50;
+
+export interface DemoOptions {
+  /** The store's port (0 picks a free one). */
+  port: number;
+  /** The stub's port (0 picks a free one). */
+  stubPort: number;
+  /** Both servers listen here. Default `127.0.0.1`. */
+  host?: string;
+  /** SQLite file for the store (created and seeded on first start) or `:memory:`. */
+  databasePath: string;
+  /** The webhook secret both sides share. Default: a fresh `whsec_…`. */
+  secret?: string;
+  /**
+   * Send the stub's webhooks to another backend instead of the reference store, e.g.
+   * `https://shop.example.com/api/vizochok` (`/check-products`, `/cart`, `/cart/items` are added).
+   */
+  webhookBaseUrl?: string;
+}
+
+export interface Demo {
+  /** The storefront page, e.g. `http://localhost:3000/`. */
+  storeUrl: string;
+  /** Where the stub sends webhooks (`…/api/vizochok`). */
+  webhookBaseUrl: string;
+  stubUrl: string;
+  wsUrl: string;
+  publicKey: string;
+  secretKey: string;
+  storeId: string;
+  secret: string;
+  databasePath: string;
+  stub: VizochokStub;
+  /** Stops the stub, then the store; closes open connections and the database. */
+  close(): Promise<void>;
+}
+
+/** One webhook call, as the page's log panel shows it. */
+export interface DemoLogEntry {
+  at: number;
+  kind: string;
+  method: string;
+  status: number | null;
+  latency_ms: number;
+  attempt: number;
+  summary: string;
+}
+
+export const DEMO_PUBLIC_KEY = "pk_test_demo";
+export const DEMO_SECRET_KEY = "sk_test_demo";
+export const DEMO_STORE_ID = "store-1";
+
+interface CatalogFile {
+  stores: Array<{ store_id: string; name: string }>;
+  products: ProductInput[];
+}
+
+/**
+ * Starts the demo: store (with the page and the demo endpoints) first, then the stub configured
+ * with the store's webhook URLs.
+ * @example
+ * const demo = await startDemo({ port: 0, stubPort: 0, databasePath: ":memory:" });
+ * console.log(demo.storeUrl);
+ * await demo.close();
+ */
+export async function startDemo(options: DemoOptions): Promise<Demo> {
+  const host = options.host ?? "127.0.0.1";
+  const secret = options.secret ?? generateWebhookSecret();
+  const catalog = JSON.parse(readFileSync(resolve(FIXTURES_DIR, "catalog.json"), "utf8")) as CatalogFile;
+  const recipes = JSON.parse(readFileSync(resolve(FIXTURES_DIR, "recipes.json"), "utf8")) as unknown;
+  const storeName = catalog.stores.find((s) => s.store_id === DEMO_STORE_ID)?.name ?? DEMO_STORE_ID;
+
+  if (options.databasePath !== ":memory:") mkdirSync(dirname(resolve(options.databasePath)), { recursive: true });
+  const store = createStoreApp({ databasePath: options.databasePath, secret });
+  const log = createDeliveryLog();
+  let stub: VizochokStub | undefined;
+
+  store.app.get("/demo/config.json", (_req, res) => {
+    res.json({ wsUrl: stub?.wsUrl, publicKey: DEMO_PUBLIC_KEY, storeId: DEMO_STORE_ID, storeName });
+  });
+  store.app.get("/demo/webhook-log", (req, res) => log.subscribe(res, () => req.on("close", () => log.unsubscribe(res))));
+  store.app.use(express.static(PUBLIC_DIR));
+
+  const server = await listen(store.app, options.port, host);
+  const { port } = server.address() as AddressInfo;
+  const storeUrl = `http://${displayHost(host)}:${port}`;
+  const webhookBaseUrl =
+    options.webhookBaseUrl?.replace(/\/+$/, "") ?? `http://${loopbackHost(host)}:${port}/api/vizochok`;
+
+  try {
+    stub = await createVizochokStub({
+      port: options.stubPort,
+      host,
+      agent: createScriptedAgent({ recipes }),
+      onDelivery: (delivery) => log.publish(toLogEntry(delivery)),
+      tenants: [
+        {
+          id: "demo",
+          name: storeName,
+          publicKey: DEMO_PUBLIC_KEY,
+          secretKey: DEMO_SECRET_KEY,
+          stores: [DEMO_STORE_ID],
+          webhooks: {
+            products_url: `${webhookBaseUrl}/check-products`,
+            cart_url: `${webhookBaseUrl}/cart`,
+            cart_get_url: `${webhookBaseUrl}/cart/items`,
+            secret,
+            timeout_seconds: 5,
+          },
+          catalog: catalog.products,
+        },
+      ],
+    });
+  } catch (error) {
+    await closeServer(server);
+    store.close();
+    throw error;
+  }
+  const running = stub;
+
+  let closing: Promise<void> | undefined;
+  return {
+    storeUrl: `${storeUrl}/`,
+    webhookBaseUrl,
+    stubUrl: running.url,
+    wsUrl: running.wsUrl,
+    publicKey: DEMO_PUBLIC_KEY,
+    secretKey: DEMO_SECRET_KEY,
+    storeId: DEMO_STORE_ID,
+    secret,
+    databasePath: options.databasePath,
+    stub: running,
+    close() {
+      closing ??= (async () => {
+        await running.close();
+        log.close();
+        await closeServer(server);
+        store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** What the log panel shows for one delivery: kind, status, latency and the store's answer. */
+export function toLogEntry(delivery: WebhookDelivery): DemoLogEntry {
+  return {
+    at: Date.now(),
+    kind: delivery.kind,
+    method: delivery.request.method,
+    status: delivery.response?.status ?? null,
+    latency_ms: delivery.latencyMs,
+    attempt: delivery.attempt,
+    summary: summarize(delivery),
+  };
+}
+
+function summarize(delivery: WebhookDelivery): string {
+  const request = delivery.request.body as Record<string, unknown> | undefined;
+  const answer = delivery.response?.body as Record<string, unknown> | undefined;
+  if (delivery.outcome !== "ok" && delivery.outcome !== undefined && !answer) return String(delivery.outcome);
+  switch (delivery.kind) {
+    case "products": {
+      const asked = Array.isArray(request?.skus) ? request.skus.length : 0;
+      const products = Array.isArray(answer?.products) ? (answer.products as Array<{ in_stock?: boolean }>) : [];
+      return `${asked} SKU(s) asked, ${products.filter((p) => p.in_stock).length} in stock`;
+    }
+    case "cart": {
+      const what = [request?.action, request?.sku, request?.quantity].filter((v) => v !== undefined).join(" ");
+      if (answer?.ok === true) return `${what} → ok`;
+      return `${what} → ${String(answer?.reason ?? delivery.outcome ?? "failed")}`;
+    }
+    default: {
+      const items = Array.isArray(answer?.items) ? answer.items.length : 0;
+      return `${items} item(s) in the store's cart`;
+    }
+  }
+}
+
+/** Keeps the last deliveries and streams new ones to every open `EventSource`. */
+function createDeliveryLog() {
+  const recent: DemoLogEntry[] = [];
+  const clients = new Set<Response>();
+  const write = (res: Response, entry: DemoLogEntry) => res.write(`event: delivery\ndata: ${JSON.stringify(entry)}\n\n`);
+  return {
+    subscribe(res: Response, onClose: () => void) {
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-store",
+        connection: "keep-alive",
+      });
+      for (const entry of recent) write(res, entry);
+      clients.add(res);
+      onClose();
+    },
+    unsubscribe(res: Response) {
+      clients.delete(res);
+    },
+    publish(entry: DemoLogEntry) {
+      recent.push(entry);
+      if (recent.length > RECENT_DELIVERIES) recent.shift();
+      for (const res of clients) write(res, entry);
+    },
+    close() {
+      for (const res of clients) res.end();
+      clients.clear();
+    },
+  };
+}
+
+function listen(app: express.Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolvePromise, reject) => {
+    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolvePromise(server)));
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolvePromise) => {
+    server.close(() => resolvePromise());
+    // Keep-alive sockets and the page's EventSource would otherwise hold the server open.
+    server.closeAllConnections();
+  });
+}
+
+const ANY_OR_LOOPBACK = new Set(["127.0.0.1", "::1", "0.0.0.0", "::", "localhost"]);
+
+function displayHost(host: string): string {
+  return ANY_OR_LOOPBACK.has(host) ? "localhost" : host;
+}
+
+/** An address the stub, in this same process, can reach the store on. */
+function loopbackHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::" || host === "localhost") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function banner(demo: Demo, pointedElsewhere: boolean): string {
+  return [
+    "",
+    "VIZOCHOK merchant kit — demo",
+    "",
+    `  Storefront + chat   ${demo.storeUrl}`,
+    `  VIZOCHOK stub       ${demo.stubUrl}  (chat WebSocket ${demo.wsUrl})`,
+    `  Demo key            ${demo.publicKey}  (store ${demo.storeId}; admin key ${demo.secretKey})`,
+    `  Webhooks go to      ${demo.webhookBaseUrl}/{check-products,cart,cart/items}`,
+    `  Webhook secret      ${demo.secret}`,
+    `  Database            ${demo.databasePath}`,
+    "",
+    pointedElsewhere
+      ? "  The stub calls your backend; the page's catalog and cart panels still read the reference store."
+      : "  To test your own backend (any language) instead: implement the three webhooks, then restart with",
+    pointedElsewhere ? "" : `    WEBHOOK_BASE_URL=http://127.0.0.1:8080/api/vizochok VIZOCHOK_WEBHOOK_SECRET=${demo.secret} npm start`,
+    pointedElsewhere ? "" : `  or repoint the running stub: curl -X PATCH ${demo.stubUrl}/api/v1/admin/webhooks \\`,
+    pointedElsewhere
+      ? ""
+      : `    -H 'authorization: Bearer ${demo.secretKey}' -H 'content-type: application/json' -d '{"products_url": "…", "cart_url": "…", "cart_get_url": "…"}'`,
+    "",
+    "  Ctrl-C stops both servers.",
+    "",
+  ]
+    .filter((line, index, lines) => line !== "" || lines[index - 1] !== "")
+    .join("\n");
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const demo = await startDemo({
+    port: Number(env.PORT ?? 3000),
+    stubPort: Number(env.STUB_PORT ?? 3001),
+    databasePath: env.DATABASE_PATH ?? "./data/store.db",
+    ...(env.HOST ? { host: env.HOST } : {}),
+    ...(env.VIZOCHOK_WEBHOOK_SECRET ? { secret: env.VIZOCHOK_WEBHOOK_SECRET } : {}),
+    ...(env.WEBHOOK_BASE_URL ? { webhookBaseUrl: env.WEBHOOK_BASE_URL } : {}),
+  });
+  console.log(banner(demo, Boolean(env.WEBHOOK_BASE_URL)));
+  const stop = (signal: string) => {
+    console.log(`\n${signal}: stopping the stub and the store…`);
+    demo.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
