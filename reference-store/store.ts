@@ -1,0 +1,273 @@
+import type { Database } from "better-sqlite3";
+import type {
+  CartAddRequest,
+  CartClearRequest,
+  CartGetQuery,
+  CartRemoveRequest,
+  CartResponse,
+  CartUpdateQuantityRequest,
+  ProductOffer,
+  ProductsRequest,
+  ProductsResponse,
+} from "vizochok-merchant-kit";
+import { lineReason, reasons, samePrice, stepReason, stockReason, type ProductRules } from "./cart-rules.js";
+import { DeadlineExceededError } from "./deadline.js";
+import { fromMilli, roundMoney, toMilli } from "./quantity.js";
+
+export interface StoreOptions {
+  db: Database;
+  now?: () => number;
+  /** An idle cart (no change for this long) expires and its stock goes back on the shelf. Default 1 h. */
+  cartTtlMs?: number;
+  /** Answer `price_changed` when the price the agent quoted is not the current one. Default true. */
+  checkPrices?: boolean;
+}
+
+/** A cart line as the shopper sees it: `price` is what one unit costs now (the promo price during a promo). */
+export interface StoreCartItem {
+  sku: string;
+  name: string;
+  price: number;
+  regular_price: number;
+  promo_price: number | null;
+  brand: string | null;
+  quantity: number;
+  unit: string;
+}
+
+export interface StoreCart {
+  items: StoreCartItem[];
+  total: number;
+}
+
+/** Writes take the webhook's deadline (epoch ms); past it, they roll back instead of committing. */
+export interface Store {
+  products(request: ProductsRequest): ProductsResponse;
+  add(request: CartAddRequest, deadline?: number): CartResponse;
+  remove(request: CartRemoveRequest, deadline?: number): CartResponse;
+  updateQuantity(request: CartUpdateQuantityRequest, deadline?: number): CartResponse;
+  clear(request: CartClearRequest, deadline?: number): CartResponse;
+  cart(query: CartGetQuery): StoreCart;
+  /** Releases the stock of carts idle for longer than the TTL; returns how many expired. */
+  releaseExpiredCarts(): number;
+}
+
+interface OfferRow extends ProductRules {
+  sku: string;
+  is_active: 0 | 1;
+  price: number;
+  promo_price: number | null;
+  promo_label: string | null;
+  available_milli: number;
+}
+
+interface LineRow {
+  cart_id: number;
+  quantity_milli: number;
+}
+
+const ok: CartResponse = { ok: true };
+const no = (reason: string): CartResponse => ({ ok: false, reason });
+const effectivePrice = (offer: { price: number; promo_price: number | null }) => offer.promo_price ?? offer.price;
+
+/**
+ * The store's catalog, stock and carts over SQLite. Every cart change is one short IMMEDIATE
+ * transaction: read, decide, reserve or release stock, write the line — so two shoppers (or two
+ * processes) can never both take the last unit.
+ *
+ * @example
+ * const store = createStore({ db: openDatabase(":memory:") });
+ * store.add({ action: "add", store_id: "store-1", session_id: "s1", sku: "milk-001" });
+ */
+export function createStore(options: StoreOptions): Store {
+  const { db } = options;
+  const now = options.now ?? Date.now;
+  const ttlMs = options.cartTtlMs ?? 60 * 60 * 1000;
+  const checkPrices = options.checkPrices ?? true;
+
+  const offerColumns = `p.sku, p.unit, p.quantity_step_milli, p.min_quantity_milli, p.max_per_customer_milli,
+    p.is_active, pr.price, pr.promo_price, pr.promo_label, s.on_hand_milli - s.reserved_milli AS available_milli`;
+  const offerJoins = `JOIN prices pr ON pr.sku = p.sku AND pr.store_id = @store_id
+    JOIN stock s ON s.sku = p.sku AND s.store_id = @store_id`;
+  const statements = {
+    offers: db.prepare<{ store_id: string; skus: string }, OfferRow>(`
+      SELECT ${offerColumns} FROM json_each(@skus) j JOIN products p ON p.sku = j.value ${offerJoins} ORDER BY j.key`),
+    offer: db.prepare<{ store_id: string; sku: string }, OfferRow>(
+      `SELECT ${offerColumns} FROM products p ${offerJoins} WHERE p.sku = @sku`,
+    ),
+    cartId: db.prepare<[string, string], number>("SELECT cart_id FROM carts WHERE store_id = ? AND session_id = ?").pluck(),
+    line: db.prepare<[string, string, string], LineRow>(`
+      SELECT l.cart_id, l.quantity_milli FROM carts c JOIN cart_lines l USING (cart_id)
+      WHERE c.store_id = ? AND c.session_id = ? AND l.sku = ?`),
+    openCart: db.prepare<[string, string, number, number], number>(`
+      INSERT INTO carts (store_id, session_id, created_at, updated_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (store_id, session_id) DO UPDATE SET updated_at = excluded.updated_at
+      RETURNING cart_id`).pluck(),
+    touchCart: db.prepare<[number, number]>("UPDATE carts SET updated_at = ? WHERE cart_id = ?"),
+    addToLine: db.prepare<[number, string, number, number]>(`
+      INSERT INTO cart_lines (cart_id, sku, quantity_milli, added_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (cart_id, sku) DO UPDATE SET quantity_milli = quantity_milli + excluded.quantity_milli`),
+    setLine: db.prepare<[number, number, string]>("UPDATE cart_lines SET quantity_milli = ? WHERE cart_id = ? AND sku = ?"),
+    deleteLine: db.prepare<[number, string]>("DELETE FROM cart_lines WHERE cart_id = ? AND sku = ?"),
+    // The guard in WHERE repeats the CHECK constraint so a lost race shows up as `changes === 0`.
+    reserve: db.prepare<{ store_id: string; sku: string; milli: number }>(`
+      UPDATE stock SET reserved_milli = reserved_milli + @milli
+      WHERE store_id = @store_id AND sku = @sku AND on_hand_milli - reserved_milli >= @milli`),
+    release: db.prepare<{ store_id: string; sku: string; milli: number }>(
+      "UPDATE stock SET reserved_milli = reserved_milli - @milli WHERE store_id = @store_id AND sku = @sku",
+    ),
+    releaseCart: db.prepare<[number]>(`
+      UPDATE stock SET reserved_milli = reserved_milli - l.quantity_milli
+      FROM cart_lines l JOIN carts c ON c.cart_id = l.cart_id
+      WHERE l.cart_id = ? AND stock.store_id = c.store_id AND stock.sku = l.sku`),
+    deleteCart: db.prepare<[number]>("DELETE FROM carts WHERE cart_id = ?"),
+    expiredCarts: db.prepare<[number], number>("SELECT cart_id FROM carts WHERE updated_at <= ?").pluck(),
+    anyExpired: db.prepare<[number], number>("SELECT 1 FROM carts WHERE updated_at <= ? LIMIT 1").pluck(),
+    cartItems: db.prepare<[string, string, number], Omit<StoreCartItem, "quantity" | "price" | "regular_price"> & {
+      quantity_milli: number;
+      regular_price: number;
+    }>(`
+      SELECT l.sku, p.name, pr.price AS regular_price, pr.promo_price, p.brand, l.quantity_milli, p.unit
+      FROM carts c JOIN cart_lines l USING (cart_id) JOIN products p ON p.sku = l.sku
+      JOIN prices pr ON pr.store_id = c.store_id AND pr.sku = l.sku
+      WHERE c.store_id = ? AND c.session_id = ? AND c.updated_at > ?
+      ORDER BY l.added_at, l.sku`),
+  };
+
+  function releaseExpired(at: number): number {
+    const expired = statements.expiredCarts.all(at - ttlMs);
+    for (const cartId of expired) {
+      statements.releaseCart.run(cartId);
+      statements.deleteCart.run(cartId);
+    }
+    return expired.length;
+  }
+
+  const releaseExpiredTransaction = db.transaction(() => releaseExpired(now()));
+
+  /** Reads only pay for a write transaction when something has actually expired. */
+  function releaseExpiredBeforeRead(): number {
+    return statements.anyExpired.get(now() - ttlMs) === undefined ? 0 : releaseExpiredTransaction.immediate();
+  }
+
+  const writeTransaction = db.transaction((deadline: number | undefined, decide: (at: number) => CartResponse) => {
+    const at = now();
+    releaseExpired(at);
+    const answer = decide(at);
+    if (deadline !== undefined && now() >= deadline) throw new DeadlineExceededError(deadline);
+    return answer;
+  });
+  const write = (deadline: number | undefined, decide: (at: number) => CartResponse): CartResponse =>
+    writeTransaction.immediate(deadline, decide);
+
+  /** Takes `milli` more off the shelf, or says why not. */
+  function reserve(storeId: string, offer: OfferRow, milli: number): string | undefined {
+    const short = stockReason(offer.available_milli, milli);
+    if (short !== undefined) return short;
+    if (statements.reserve.run({ store_id: storeId, sku: offer.sku, milli }).changes !== 1) return "quantity_exceeded";
+    return undefined;
+  }
+
+  return {
+    products(request) {
+      releaseExpiredBeforeRead();
+      const skus = JSON.stringify([...new Set(request.skus)]);
+      const products = statements.offers.all({ store_id: request.store_id, skus }).map((offer): ProductOffer => ({
+        sku: offer.sku,
+        price: offer.price,
+        in_stock: offer.is_active === 1 && offer.available_milli >= offer.min_quantity_milli,
+        ...(offer.promo_price !== null && { promo_price: offer.promo_price }),
+        ...(offer.promo_label !== null && offer.promo_price !== null && { promo_label: offer.promo_label }),
+      }));
+      return { products };
+    },
+
+    add(request, deadline) {
+      return write(deadline, (at) => {
+        const offer = statements.offer.get({ store_id: request.store_id, sku: request.sku });
+        if (offer === undefined || offer.is_active === 0) return no("product_not_found");
+        const milli = toMilli(request.quantity ?? 1);
+        const badStep = stepReason(offer, milli);
+        if (badStep !== undefined || milli === undefined) return no(badStep ?? reasons.notMultipleOf(offer));
+        if (checkPrices && request.price !== undefined && !samePrice(request.price, effectivePrice(offer))) {
+          return no(reasons.priceChanged);
+        }
+        const line = statements.line.get(request.store_id, request.session_id, request.sku);
+        const badLine = lineReason(offer, (line?.quantity_milli ?? 0) + milli);
+        if (badLine !== undefined) return no(badLine);
+        const short = reserve(request.store_id, offer, milli);
+        if (short !== undefined) return no(short);
+        const cartId = statements.openCart.get(request.store_id, request.session_id, at, at)!;
+        statements.addToLine.run(cartId, request.sku, milli, at);
+        return ok;
+      });
+    },
+
+    remove(request, deadline) {
+      return write(deadline, (at) => {
+        const line = statements.line.get(request.store_id, request.session_id, request.sku);
+        if (line === undefined) return no("not_in_cart");
+        statements.release.run({ store_id: request.store_id, sku: request.sku, milli: line.quantity_milli });
+        statements.deleteLine.run(line.cart_id, request.sku);
+        statements.touchCart.run(at, line.cart_id);
+        return ok;
+      });
+    },
+
+    updateQuantity(request, deadline) {
+      return write(deadline, (at) => {
+        const line = statements.line.get(request.store_id, request.session_id, request.sku);
+        if (line === undefined) return no("not_in_cart");
+        const offer = statements.offer.get({ store_id: request.store_id, sku: request.sku });
+        if (offer === undefined) return no("product_not_found");
+        const milli = toMilli(request.quantity);
+        const badStep = stepReason(offer, milli);
+        if (badStep !== undefined || milli === undefined) return no(badStep ?? reasons.notMultipleOf(offer));
+        const badLine = lineReason(offer, milli);
+        if (badLine !== undefined) return no(badLine);
+        const more = milli - line.quantity_milli;
+        if (more > 0) {
+          if (offer.is_active === 0) return no("product_not_found");
+          const short = reserve(request.store_id, offer, more);
+          if (short !== undefined) return no(short);
+        } else if (more < 0) {
+          statements.release.run({ store_id: request.store_id, sku: request.sku, milli: -more });
+        }
+        statements.setLine.run(milli, line.cart_id, request.sku);
+        statements.touchCart.run(at, line.cart_id);
+        return ok;
+      });
+    },
+
+    clear(request, deadline) {
+      return write(deadline, () => {
+        const cartId = statements.cartId.get(request.store_id, request.session_id);
+        if (cartId !== undefined) {
+          statements.releaseCart.run(cartId);
+          statements.deleteCart.run(cartId);
+        }
+        return ok;
+      });
+    },
+
+    cart(query) {
+      releaseExpiredBeforeRead();
+      const items = statements.cartItems.all(query.store_id, query.session_id, now() - ttlMs).map(
+        ({ quantity_milli, ...row }): StoreCartItem => ({
+          sku: row.sku,
+          name: row.name,
+          price: effectivePrice({ price: row.regular_price, promo_price: row.promo_price }),
+          regular_price: row.regular_price,
+          promo_price: row.promo_price,
+          brand: row.brand,
+          quantity: fromMilli(quantity_milli),
+          unit: row.unit,
+        }),
+      );
+      const total = roundMoney(items.reduce((sum, item) => sum + item.price * item.quantity, 0));
+      return { items, total };
+    },
+
+    releaseExpiredCarts: releaseExpiredBeforeRead,
+  };
+}
