@@ -1,7 +1,8 @@
-/** The answer stored for a delivery so an exact re-delivery gets it again. */
+/** The answer stored for a delivery so an exact re-delivery gets it again, byte for byte. */
 export interface StoredAnswer {
   status: number;
-  body: unknown;
+  /** The JSON text that was sent. */
+  body: string;
 }
 
 export type ReplayLookup =
@@ -39,25 +40,36 @@ export interface MemoryReplayGuard extends ReplayGuard {
 }
 
 interface Entry {
+  key: string;
   path: string;
   expiresAt: number;
   answer: StoredAnswer | undefined;
 }
 
 /**
- * In-process replay guard. Bounded: expired entries are swept as new ones arrive, and past
+ * In-process replay guard. Bounded: entries leave in arrival order once expired, and past
  * `maxEntries` the oldest entry is dropped (a delivery that old is near the end of its window).
  */
 export function createMemoryReplayGuard(options: MemoryReplayGuardOptions = {}): MemoryReplayGuard {
   const maxEntries = options.maxEntries ?? 100_000;
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
+  // Arrival order, kept apart from the Map: iterating a Map from the front after many deletes
+  // walks every deleted slot, which made eviction cost grow with traffic.
+  let queue: (Entry | undefined)[] = [];
+  let head = 0;
 
-  function sweep(at: number): void {
-    // Map iteration is insertion order, which is close to expiry order; stop at the first live one.
-    for (const [key, entry] of entries) {
-      if (entry.expiresAt > at && entries.size <= maxEntries) break;
-      if (entry.expiresAt <= at || entries.size > maxEntries) entries.delete(key);
+  function evict(at: number): void {
+    while (head < queue.length) {
+      const oldest = queue[head]!;
+      const current = entries.get(oldest.key) === oldest;
+      if (current && oldest.expiresAt > at && entries.size <= maxEntries) break;
+      if (current) entries.delete(oldest.key);
+      queue[head++] = undefined;
+    }
+    if (head > 1024 && head * 4 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
     }
   }
 
@@ -72,9 +84,10 @@ export function createMemoryReplayGuard(options: MemoryReplayGuardOptions = {}):
         if (entry.path !== path) return { state: "other_path" };
         return entry.answer === undefined ? { state: "pending" } : { state: "done", answer: entry.answer };
       }
-      entries.delete(key);
-      entries.set(key, { path, expiresAt, answer: undefined });
-      if (entries.size > maxEntries || entries.size % 1024 === 0) sweep(at);
+      const fresh: Entry = { key, path, expiresAt, answer: undefined };
+      entries.set(key, fresh);
+      queue.push(fresh);
+      evict(at);
       return { state: "new" };
     },
     complete(key, answer) {

@@ -68,7 +68,10 @@ export interface CoreRequest {
 export interface CoreResponse {
   status: number;
   headers: Record<string, string>;
-  body: unknown;
+  /** The JSON text to send, serialized once (and stored as-is by the replay guard). */
+  body: string;
+  /** Set on error answers: the stable code in the body. */
+  error?: WebhookErrorCode;
 }
 
 export type RouteMatch =
@@ -121,7 +124,7 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
 
   function errorResponse(code: WebhookErrorCode, message: string, extra: Record<string, string> = {}): CoreResponse {
     const error = new WebhookError(code, message);
-    return { status: error.status, headers: { ...JSON_HEADERS, ...extra }, body: error.toBody() };
+    return { status: error.status, headers: { ...JSON_HEADERS, ...extra }, body: JSON.stringify(error.toBody()), error: code };
   }
 
   function match(method: string, path: string, headers: HeaderSource): RouteMatch {
@@ -157,7 +160,7 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
     const response = await verifyAndDispatch(kind, request, receivedAt, requestId);
     response.headers["x-request-id"] = requestId;
     const fields = { requestId, kind, status: response.status, durationMs: now() - receivedAt };
-    const code = (response.body as { error?: string } | null)?.error;
+    const code = response.error;
     if (response.status >= 500) logger.error({ ...fields, code }, "webhook failed");
     else if (code !== undefined) logger.warn({ ...fields, code }, "webhook rejected");
     else logger.info(fields, "webhook answered");
@@ -217,12 +220,12 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
     }
   }
 
-  async function answer(
+  function answer(
     kind: WebhookKind,
     request: CoreRequest,
     base: { requestId: string; deadline: number; secretIndex: number },
-  ): Promise<CoreResponse> {
-    const ok = (body: unknown): CoreResponse => ({ status: 200, headers: { ...JSON_HEADERS }, body });
+  ): CoreResponse | Promise<CoreResponse> {
+    const ok = (body: unknown): CoreResponse => ({ status: 200, headers: { ...JSON_HEADERS }, body: JSON.stringify(body) });
 
     if (kind === "products") {
       const body = decodeJson(request.rawBody);
@@ -255,8 +258,26 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
     return run(context, CartGetResponse, () => cartGet.call(handlers, parsed.data, context));
 
     function makeContext(kind: WebhookKind, storeId: string, sessionId: string | undefined): WebhookContext & { abort(): void } {
-      const controller = new AbortController();
-      return { kind, storeId, sessionId, signal: controller.signal, abort: () => controller.abort(), ...base };
+      // The AbortController is made on first use: most handlers answer without ever touching it.
+      let controller: AbortController | undefined;
+      let aborted = false;
+      return {
+        kind,
+        storeId,
+        sessionId,
+        ...base,
+        get signal() {
+          if (controller === undefined) {
+            controller = new AbortController();
+            if (aborted) controller.abort();
+          }
+          return controller.signal;
+        },
+        abort() {
+          aborted = true;
+          controller?.abort();
+        },
+      };
     }
   }
 
@@ -270,38 +291,52 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
     return method?.bind(handlers) as ((request: never, context: WebhookContext) => unknown) | undefined;
   }
 
-  async function run(
+  /** Calls the handler; synchronous answers skip the deadline timer entirely. */
+  function run(
     context: WebhookContext & { abort(): void },
     schema: z.ZodType,
     call: () => unknown,
-  ): Promise<CoreResponse> {
-    const remaining = context.deadline - now();
+  ): CoreResponse | Promise<CoreResponse> {
+    let result: unknown;
+    try {
+      result = call();
+    } catch (error) {
+      return failed(context, error);
+    }
+    if (!isThenable(result)) return check(context, schema, result);
+
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, remaining));
+      timer = setTimeout(resolve, Math.max(0, context.deadline - now()), TIMED_OUT);
     });
-    try {
-      const result = await Promise.race([Promise.resolve().then(call), timeout]);
-      if (result === TIMED_OUT) {
+    return Promise.race([result, timeout]).then(
+      (settled) => {
+        clearTimeout(timer);
+        if (settled !== TIMED_OUT) return check(context, schema, settled);
         context.abort();
         return errorResponse("handler_timeout", `handler did not answer within the ${budgetMs} ms budget`);
-      }
-      const checked = schema.safeParse(result);
-      if (!checked.success) {
-        logger.error(
-          { requestId: context.requestId, kind: context.kind, issues: checked.error.issues },
-          "handler returned an answer that breaks the VIZOCHOK contract; fix the handler",
-        );
-        return errorResponse("invalid_handler_answer", "the handler's answer does not match the contract");
-      }
-      return { status: 200, headers: { ...JSON_HEADERS }, body: checked.data };
-    } catch (error) {
-      context.abort();
-      logger.error({ requestId: context.requestId, kind: context.kind, err: serializeError(error) }, "handler threw");
-      return errorResponse("handler_failed", "the handler failed; see the server log");
-    } finally {
-      clearTimeout(timer);
-    }
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        return failed(context, error);
+      },
+    );
+  }
+
+  function check(context: WebhookContext, schema: z.ZodType, answer: unknown): CoreResponse {
+    const checked = schema.safeParse(answer);
+    if (checked.success) return { status: 200, headers: { ...JSON_HEADERS }, body: JSON.stringify(checked.data) };
+    logger.error(
+      { requestId: context.requestId, kind: context.kind, issues: checked.error.issues },
+      "handler returned an answer that breaks the VIZOCHOK contract; fix the handler",
+    );
+    return errorResponse("invalid_handler_answer", "the handler's answer does not match the contract");
+  }
+
+  function failed(context: WebhookContext & { abort(): void }, error: unknown): CoreResponse {
+    context.abort();
+    logger.error({ requestId: context.requestId, kind: context.kind, err: serializeError(error) }, "handler threw");
+    return errorResponse("handler_failed", "the handler failed; see the server log");
   }
 
   return { paths, bodyLimit, now, match, handle, errorResponse, payloadTooLarge };
@@ -309,6 +344,10 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
 
 const TIMED_OUT = Symbol("timed out");
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
 
 function decodeJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
   try {

@@ -58,7 +58,7 @@ export async function handleNodeRequest(
 
 export function writeNodeResponse(response: ServerResponse, answer: CoreResponse): void {
   if (response.headersSent || response.destroyed) return;
-  const payload = JSON.stringify(answer.body);
+  const payload = answer.body;
   response.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(payload) });
   response.end(payload);
 }

@@ -46,5 +46,5 @@ export function createWebWebhookHandler(options: WebhookKitOptions): WebWebhookH
 }
 
 function toResponse(answer: CoreResponse): Response {
-  return new Response(JSON.stringify(answer.body), { status: answer.status, headers: answer.headers });
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }

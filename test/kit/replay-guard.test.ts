@@ -6,8 +6,8 @@ describe("createMemoryReplayGuard()", () => {
     const guard = createMemoryReplayGuard({ now: () => 0 });
     expect(guard.begin("k", "/cart", 1000)).toEqual({ state: "new" });
     expect(guard.begin("k", "/cart", 1000)).toEqual({ state: "pending" });
-    guard.complete("k", { status: 200, body: { ok: true } });
-    expect(guard.begin("k", "/cart", 1000)).toEqual({ state: "done", answer: { status: 200, body: { ok: true } } });
+    guard.complete("k", { status: 200, body: `{"ok":true}` });
+    expect(guard.begin("k", "/cart", 1000)).toEqual({ state: "done", answer: { status: 200, body: `{"ok":true}` } });
     expect(guard.begin("k", "/check-products", 1000)).toEqual({ state: "other_path" });
   });
 
@@ -22,7 +22,7 @@ describe("createMemoryReplayGuard()", () => {
     let now = 0;
     const guard = createMemoryReplayGuard({ now: () => now });
     guard.begin("k", "/cart", 1000);
-    guard.complete("k", { status: 200, body: {} });
+    guard.complete("k", { status: 200, body: "{}" });
     now = 1000;
     expect(guard.begin("k", "/cart", 2000)).toEqual({ state: "new" });
   });
@@ -31,7 +31,7 @@ describe("createMemoryReplayGuard()", () => {
     const guard = createMemoryReplayGuard({ now: () => 0, maxEntries: 10_000 });
     for (let i = 0; i < 100_000; i++) {
       guard.begin(`k${i}`, "/cart", 600_000);
-      guard.complete(`k${i}`, { status: 200, body: { ok: true } });
+      guard.complete(`k${i}`, { status: 200, body: `{"ok":true}` });
     }
     expect(guard.size).toBeLessThanOrEqual(10_000);
     expect(guard.begin("k99999", "/cart", 600_000).state).toBe("done");

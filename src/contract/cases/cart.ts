@@ -1,0 +1,144 @@
+import type { ContractCase } from "../contract-case.js";
+import { expectCartAnswer, fail } from "../expect-reply.js";
+import { add, cartCall, unknownSku } from "../requests.js";
+
+/** Signed bodies a careless parser chokes on; each must be answered below 500 (a 5xx is retried). */
+const MALFORMED_BODIES: ReadonlyArray<{ label: string; body: (store: string, session: string) => string }> = [
+  { label: "not JSON", body: () => "{not json" },
+  { label: "empty body", body: () => "" },
+  { label: "JSON null", body: () => "null" },
+  { label: "a JSON array", body: () => "[]" },
+  { label: "no action", body: (store, session) => JSON.stringify({ store_id: store, session_id: session }) },
+  { label: "unknown action", body: (store, session) => JSON.stringify({ action: "explode", store_id: store, session_id: session }) },
+  { label: "sku is a number", body: (store, session) => JSON.stringify({ action: "add", sku: 42, store_id: store, session_id: session }) },
+  {
+    label: "quantity is a string",
+    body: (store, session) => JSON.stringify({ action: "update_quantity", sku: "x", quantity: "two", store_id: store, session_id: session }),
+  },
+  {
+    label: "negative quantity",
+    body: (store, session) => JSON.stringify({ action: "add", sku: "x", quantity: -1, store_id: store, session_id: session }),
+  },
+  { label: "no session_id", body: (store) => JSON.stringify({ action: "clear", store_id: store }) },
+];
+
+export const cartCases: ContractCase[] = [
+  {
+    id: "cart.add-known",
+    group: "cart",
+    title: 'adding the in-stock SKU answers {"ok": true}',
+    async run(context) {
+      expectCartAnswer(await add(context, context.newSession(), context.config.inStockSku, 1), { ok: true }, "the SKU is inStockSku");
+    },
+  },
+  {
+    id: "cart.add-unknown",
+    group: "cart",
+    title: 'adding an unknown SKU answers "product_not_found"',
+    async run(context) {
+      const reply = await add(context, context.newSession(), unknownSku(context), 1);
+      expectCartAnswer(reply, { ok: false, reason: "product_not_found" }, "check the SKU exists in this store before adding it");
+    },
+  },
+  {
+    id: "cart.add-missing-sku",
+    group: "cart",
+    title: 'an add without a sku answers "missing_sku"',
+    async run(context) {
+      const reply = await context.client.send(cartCall(context, context.newSession(), { action: "add", quantity: 1 }));
+      expectCartAnswer(reply, { ok: false, reason: "missing_sku" }, 'answer 200 {"ok":false,"reason":"missing_sku"} when an add has no sku');
+    },
+  },
+  {
+    id: "cart.update-absent",
+    group: "cart",
+    title: 'updating the quantity of an item not in the cart answers "not_in_cart"',
+    async run(context) {
+      const reply = await context.client.send(
+        cartCall(context, context.newSession(), { action: "update_quantity", sku: context.config.inStockSku, quantity: 2 }),
+      );
+      expectCartAnswer(reply, { ok: false, reason: "not_in_cart" }, "update_quantity must not add an item");
+    },
+  },
+  {
+    id: "cart.remove-absent",
+    group: "cart",
+    title: 'removing an item not in the cart answers "not_in_cart"',
+    async run(context) {
+      const reply = await context.client.send(cartCall(context, context.newSession(), { action: "remove", sku: context.config.inStockSku }));
+      expectCartAnswer(reply, { ok: false, reason: "not_in_cart" }, "the session's cart is empty");
+    },
+  },
+  {
+    id: "cart.remove",
+    group: "cart",
+    title: 'removing an added item answers {"ok": true}; removing it again answers "not_in_cart"',
+    async run(context) {
+      const session = context.newSession();
+      const sku = context.config.inStockSku;
+      expectCartAnswer(await add(context, session, sku, 1), { ok: true }, "the SKU is inStockSku");
+      const remove = cartCall(context, session, { action: "remove", sku });
+      expectCartAnswer(await context.client.send(remove), { ok: true }, "the item was just added");
+      // Signed a second earlier: the same body and signature would be a re-delivery of the first remove.
+      const again = cartCall(context, session, { action: "remove", sku }, { timestamp: context.client.nowSeconds() - 1 });
+      expectCartAnswer(await context.client.send(again), { ok: false, reason: "not_in_cart" }, "the item was already removed");
+    },
+  },
+  {
+    id: "cart.clear",
+    group: "cart",
+    title: 'clear answers {"ok": true} on a full cart and on an empty one',
+    async run(context) {
+      const session = context.newSession();
+      expectCartAnswer(await add(context, session, context.config.inStockSku, 1), { ok: true }, "the SKU is inStockSku");
+      expectCartAnswer(await context.client.send(cartCall(context, session, { action: "clear" })), { ok: true }, "clear empties the cart");
+      const empty = context.newSession();
+      expectCartAnswer(await context.client.send(cartCall(context, empty, { action: "clear" })), { ok: true }, "clearing an empty cart is not an error");
+    },
+  },
+  {
+    id: "cart.quantity-exceeded",
+    group: "cart",
+    title: 'adding more than the limited SKU\'s stock answers "quantity_exceeded"; adding all of it succeeds',
+    skipReason: (config) => (config.limitedSku === undefined ? "no limitedSku in the config" : undefined),
+    async run(context) {
+      const { sku, available } = context.config.limitedSku!;
+      const over = await add(context, context.newSession(), sku, available + 1);
+      expectCartAnswer(over, { ok: false, reason: "quantity_exceeded" }, `only ${available} can be added (limitedSku.available)`);
+      const session = context.newSession();
+      expectCartAnswer(await add(context, session, sku, available), { ok: true }, `${available} is exactly what is available`);
+      const more = await context.client.send(cartCall(context, session, { action: "add", sku, quantity: 1 }, { timestamp: context.client.nowSeconds() - 1 }));
+      expectCartAnswer(more, { ok: false, reason: "quantity_exceeded" }, `the cart already holds all ${available}`);
+    },
+  },
+  {
+    id: "cart.out-of-stock",
+    group: "cart",
+    title: 'adding the out-of-stock SKU answers "out_of_stock"',
+    skipReason: (config) => (config.outOfStockSku === undefined ? "no outOfStockSku in the config" : undefined),
+    async run(context) {
+      const reply = await add(context, context.newSession(), context.config.outOfStockSku!, 1);
+      expectCartAnswer(reply, { ok: false, reason: "out_of_stock" }, "nothing of outOfStockSku is left");
+    },
+  },
+  {
+    id: "cart.malformed-bodies",
+    group: "cart",
+    title: "signed but malformed bodies are never answered with a 5xx",
+    async run(context) {
+      const session = context.newSession();
+      const crashed: string[] = [];
+      let last;
+      for (const { label, body } of MALFORMED_BODIES) {
+        const reply = await context.client.send({ target: "cart", body: body(context.config.storeId, session) });
+        if (reply.status >= 500) {
+          crashed.push(`${label} → ${reply.status}`);
+          last = reply;
+        }
+      }
+      if (crashed.length > 0) {
+        fail(last, `${crashed.join(", ")}: answer 200 {"ok":false,"reason":"missing_params"} (or a 4xx); a 5xx makes VIZOCHOK retry`);
+      }
+    },
+  },
+];

@@ -1,0 +1,145 @@
+import { ProductsResponse, type ProductOffer } from "../../schemas.js";
+import type { WebhookReply } from "../client.js";
+import type { ContractCase, ContractContext } from "../contract-case.js";
+import { expectShape, expectStatus, fail } from "../expect-reply.js";
+import { productsCall, unknownSku } from "../requests.js";
+
+const LATENCY_CALLS = 20;
+
+async function products(context: ContractContext, skus: string[]): Promise<{ offers: ProductOffer[]; reply: WebhookReply }> {
+  const reply = await context.client.send(productsCall(context, skus));
+  return { offers: expectShape(reply, ProductsResponse, "a products webhook").products, reply };
+}
+
+/** Every SKU the config names, for the cases that look at several answers at once. */
+function knownSkus(context: ContractContext): string[] {
+  const { inStockSku, outOfStockSku, limitedSku } = context.config;
+  return [...new Set([inStockSku, ...(outOfStockSku === undefined ? [] : [outOfStockSku]), ...(limitedSku === undefined ? [] : [limitedSku.sku])])];
+}
+
+function expectOnlyRequested(reply: WebhookReply, offers: ProductOffer[], requested: string[]): void {
+  const extra = offers.filter((offer) => !requested.includes(offer.sku)).map((offer) => offer.sku);
+  if (extra.length > 0) {
+    fail(reply, `the answer has SKUs that were not requested (${extra.join(", ")}): answer only the SKUs in "skus"`);
+  }
+  const seen = new Set<string>();
+  for (const offer of offers) {
+    if (seen.has(offer.sku)) fail(reply, `${offer.sku} appears twice: answer each requested SKU at most once`);
+    seen.add(offer.sku);
+  }
+}
+
+const isAvailable = (offers: ProductOffer[], sku: string) => offers.some((offer) => offer.sku === sku && offer.in_stock);
+
+export const productsCases: ContractCase[] = [
+  {
+    id: "products.shape",
+    group: "products",
+    title: 'answers 200 {"products": [{sku, price, in_stock, promo_price?, promo_label?}]} with the in-stock SKU available',
+    async run(context) {
+      const sku = context.config.inStockSku;
+      const { offers, reply } = await products(context, [sku]);
+      if (!isAvailable(offers, sku)) fail(reply, `${sku} (inStockSku in the config) must be answered with "in_stock": true`);
+    },
+  },
+  {
+    id: "products.only-requested",
+    group: "products",
+    title: "answers only the SKUs that were requested, each at most once",
+    async run(context) {
+      const skus = [context.config.inStockSku];
+      const { offers, reply } = await products(context, skus);
+      expectOnlyRequested(reply, offers, skus);
+    },
+  },
+  {
+    id: "products.unknown-sku",
+    group: "products",
+    title: 'an unknown SKU is left out or answered "in_stock": false, and the rest is still answered',
+    async run(context) {
+      const unknown = unknownSku(context);
+      const { offers, reply } = await products(context, [context.config.inStockSku, unknown]);
+      if (isAvailable(offers, unknown)) fail(reply, `${unknown} does not exist but is offered in stock: leave unknown SKUs out`);
+      if (!isAvailable(offers, context.config.inStockSku)) {
+        fail(reply, `one unknown SKU hid ${context.config.inStockSku}: answer the SKUs you know and omit the others`);
+      }
+    },
+  },
+  {
+    id: "products.out-of-stock",
+    group: "products",
+    title: 'the out-of-stock SKU is left out or answered "in_stock": false',
+    skipReason: (config) => (config.outOfStockSku === undefined ? "no outOfStockSku in the config" : undefined),
+    async run(context) {
+      const sku = context.config.outOfStockSku!;
+      const { offers, reply } = await products(context, [sku]);
+      if (isAvailable(offers, sku)) fail(reply, `${sku} (outOfStockSku) is offered in stock: answer "in_stock": false when nothing is left`);
+    },
+  },
+  {
+    id: "products.non-negative-numbers",
+    group: "products",
+    title: "prices and promo prices are finite numbers ≥ 0",
+    async run(context) {
+      const reply = await context.client.send(productsCall(context, knownSkus(context)));
+      expectStatus(reply, 200, "a products webhook must be answered 200");
+      const offers = (reply.json as { products?: unknown } | undefined)?.products;
+      if (!Array.isArray(offers)) fail(reply, 'the answer has no "products" array');
+      for (const offer of offers as Array<Record<string, unknown>>) {
+        for (const field of ["price", "promo_price"] as const) {
+          const value = offer[field];
+          if (field === "promo_price" && value === undefined) continue;
+          if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+            fail(reply, `${String(offer.sku)}: "${field}" is ${JSON.stringify(value)}; send a number ≥ 0 (not a string)`);
+          }
+        }
+      }
+    },
+  },
+  {
+    id: "products.promo-below-price",
+    group: "products",
+    title: "a promo_price, when present, is below price",
+    async run(context) {
+      const { offers, reply } = await products(context, knownSkus(context));
+      for (const offer of offers) {
+        if (offer.promo_price !== undefined && offer.promo_price >= offer.price) {
+          fail(reply, `${offer.sku}: promo_price ${offer.promo_price} is not below price ${offer.price}; omit promo_price when there is no promotion`);
+        }
+      }
+      const promos = offers.filter((offer) => offer.promo_price !== undefined).length;
+      context.note(`${promos} of ${offers.length} answered SKUs had a promo_price`);
+    },
+  },
+  {
+    id: "products.batch-of-10",
+    group: "products",
+    title: "a batch of 10 SKUs (known and unknown) is answered in one call",
+    async run(context) {
+      const skus = knownSkus(context);
+      while (skus.length < 10) skus.push(unknownSku(context));
+      const { offers, reply } = await products(context, skus);
+      expectOnlyRequested(reply, offers, skus);
+      if (!isAvailable(offers, context.config.inStockSku)) fail(reply, `${context.config.inStockSku} is missing from a batch answer`);
+    },
+  },
+  {
+    id: "products.latency-p95",
+    group: "products",
+    title: `the p95 latency of ${LATENCY_CALLS} calls is well inside VIZOCHOK's 5 s budget`,
+    async run(context) {
+      const latencies: number[] = [];
+      for (let call = 0; call < LATENCY_CALLS; call++) {
+        const reply = await context.client.send(productsCall(context, [context.config.inStockSku]));
+        expectStatus(reply, 200, "a products webhook must be answered 200");
+        latencies.push(reply.latencyMs);
+      }
+      latencies.sort((a, b) => a - b);
+      const p95 = latencies[Math.ceil(0.95 * latencies.length) - 1]!;
+      context.note(`p95 ${p95.toFixed(1)} ms, median ${latencies[latencies.length >> 1]!.toFixed(1)} ms over ${LATENCY_CALLS} calls`);
+      if (p95 > context.config.latencyBudgetMs) {
+        fail(undefined, `p95 latency ${p95.toFixed(0)} ms is over ${context.config.latencyBudgetMs} ms (VIZOCHOK gives up after 5 s and retries once): answer from a cache or an index`);
+      }
+    },
+  },
+];

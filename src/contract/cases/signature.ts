@@ -1,0 +1,89 @@
+import type { WebhookCall } from "../client.js";
+import type { ContractCase, ContractContext } from "../contract-case.js";
+import { expectRejected, fail } from "../expect-reply.js";
+import { cartCall, readCart } from "../requests.js";
+
+const WINDOW_FIX = "reject when |now - X-VIZOCHOK-Timestamp| > 300 s";
+
+/**
+ * Each case sends a cart add that must be rejected, then reads the session back through a
+ * correctly signed cart GET: a rejected request must also have changed nothing.
+ */
+function rejectedAdd(
+  id: string,
+  title: string,
+  fix: string,
+  forge: (context: ContractContext, session: string) => WebhookCall[],
+): ContractCase {
+  return {
+    id: `signature.${id}`,
+    group: "signature",
+    title,
+    async run(context) {
+      const session = context.newSession();
+      for (const call of forge(context, session)) {
+        const reply = await context.client.send(call);
+        expectRejected(reply, fix);
+      }
+      await expectUnchanged(context, session);
+    },
+  };
+}
+
+async function expectUnchanged(context: ContractContext, session: string): Promise<void> {
+  if (context.config.paths.cartGet === null) {
+    context.note("not checked that nothing changed: no cart GET webhook");
+    return;
+  }
+  const { items, reply } = await readCart(context, session);
+  if (items.length > 0) fail(reply, "a rejected request still changed the cart: verify before acting");
+}
+
+const addInStock = (context: ContractContext, session: string, extra: Omit<WebhookCall, "target" | "body"> = {}) =>
+  cartCall(context, session, { action: "add", sku: context.config.inStockSku, quantity: 1 }, extra);
+
+export const signatureCases: ContractCase[] = [
+  rejectedAdd(
+    "unsigned",
+    "requests without X-VIZOCHOK-Signature are rejected on every webhook",
+    "verify X-VIZOCHOK-Signature on every webhook before reading the request",
+    (context, session) => [
+      addInStock(context, session, { unsigned: true }),
+      { target: "products", body: { skus: [context.config.inStockSku], store_id: context.config.storeId }, unsigned: true },
+      ...(context.config.paths.cartGet === null
+        ? []
+        : [{ target: "cartGet" as const, query: { store_id: context.config.storeId, session_id: session }, unsigned: true }]),
+    ],
+  ),
+  rejectedAdd(
+    "wrong-secret",
+    "a signature made with another secret is rejected",
+    "compute HMAC-SHA256 with your webhook secret and compare it in constant time",
+    (context, session) => [addInStock(context, session, { secret: context.unique("whsec_wrong") })],
+  ),
+  rejectedAdd(
+    "tampered-byte",
+    "a body changed by one byte after signing is rejected",
+    'sign over the raw body bytes exactly as received: "{timestamp}.{raw body}"',
+    (context, session) => [
+      addInStock(context, session, {
+        tamper: (body) => body.replace('"quantity":1', '"quantity":2'),
+      }),
+    ],
+  ),
+  rejectedAdd("stale", "a timestamp 301 s in the past is rejected", WINDOW_FIX, (context, session) => [
+    addInStock(context, session, { timestamp: context.client.nowSeconds() - 301 }),
+  ]),
+  rejectedAdd("future", "a timestamp 301 s in the future is rejected", WINDOW_FIX, (context, session) => [
+    addInStock(context, session, { timestamp: context.client.nowSeconds() + 301 }),
+  ]),
+  rejectedAdd(
+    "malformed-header",
+    "malformed signature and timestamp headers are rejected, not crashed on",
+    'accept only "sha256=" + 64 hex digits and a unix-seconds timestamp; answer 401 otherwise',
+    (context, session) => [
+      addInStock(context, session, { headers: { "X-VIZOCHOK-Signature": "sha256=not-a-signature" } }),
+      addInStock(context, session, { headers: { "X-VIZOCHOK-Timestamp": "yesterday" } }),
+    ],
+  ),
+];
