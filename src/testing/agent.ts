@@ -1,0 +1,73 @@
+import type { Product, ProductItem, SessionSummary } from "../schemas.js";
+import type { CartOutcome, PriceCheck, ProductSearch } from "./tools.js";
+
+/** What the shopper did: typed a message or tapped something in the widget. */
+export type AgentInput =
+  | { type: "message"; text: string }
+  | { type: "add_to_cart"; sku: string; quantity?: number }
+  | { type: "quick_reply"; value: string }
+  | { type: "checklist_submit"; skus: string[] };
+
+export interface QuickReply {
+  label: string;
+  value: string;
+}
+
+export interface ChecklistItem {
+  name: string;
+  sku?: string;
+  quantity?: number;
+  checked: boolean;
+}
+
+/** How the agent answers; each call becomes frames on the wire, in call order. */
+export interface AgentReply {
+  /** Streams text as several `text_delta` frames and a `text_end`. */
+  say(text: string): void;
+  productCards(items: ProductItem[]): void;
+  quickReplies(options: QuickReply[]): void;
+  checklist(title: string, items: ChecklistItem[]): void;
+  /** Sends `event` and `cart_changed` (with the whole cart) for a confirmed change. */
+  cartChanged(outcome: Extract<CartOutcome, { ok: true }>): void;
+}
+
+/** The tools bound to this conversation's store and shopper. */
+export interface ConversationTools {
+  search(query: string, limit?: number): Promise<ProductSearch>;
+  checkProducts(skus: string[]): Promise<PriceCheck>;
+  add(sku: string, quantity?: number): Promise<CartOutcome>;
+  remove(sku: string): Promise<CartOutcome>;
+  setQuantity(sku: string, quantity: number): Promise<CartOutcome>;
+  clear(): Promise<CartOutcome>;
+  cart(): SessionSummary;
+  product(sku: string): Product | undefined;
+  productsInCategory(category: string): Product[];
+}
+
+export interface AgentConversation {
+  id: string;
+  storeId: string;
+  sessionId: string;
+  /** Free-form state the agent keeps between turns (last cards shown, an open checklist). */
+  memory: Record<string, unknown>;
+}
+
+export interface AgentTurn {
+  input: AgentInput;
+  conversation: AgentConversation;
+  tools: ConversationTools;
+  reply: AgentReply;
+  /** Aborted when the turn runs out of time; output after that is dropped. */
+  signal: AbortSignal;
+}
+
+/**
+ * The brain behind the chat. The stub ships a deterministic scripted agent; an LLM-backed one
+ * can implement the same interface.
+ */
+export interface Agent {
+  respond(turn: AgentTurn): Promise<void>;
+}
+
+/** Builds one agent per tenant. */
+export type AgentFactory = (tenant: { id: string; name: string }) => Agent;
