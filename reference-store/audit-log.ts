@@ -61,35 +61,46 @@ type Described = { action: string | null; sku: string | null; quantity: number |
 export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions): WebhookHandlers {
   const now = options.now ?? Date.now;
 
+  /** Keeps a synchronous handler synchronous (the kit then skips its deadline timer). */
   function audited<R extends object, A>(
     call: ((request: R, context: WebhookContext) => A | Promise<A>) | undefined,
     describe: (request: R) => Described,
     judge: (answer: A) => { outcome: AuditOutcome; reason: string | null },
-  ): ((request: R, context: WebhookContext) => Promise<A>) | undefined {
+  ): ((request: R, context: WebhookContext) => A | Promise<A>) | undefined {
     if (call === undefined) return undefined;
     const method = call.bind(handlers);
-    return async (request, context) => {
-      const base = {
-        ...describe(request),
-        request_id: context.requestId,
-        kind: context.kind,
-        store_id: context.storeId,
-        session_id: context.sessionId ?? null,
-      };
+    return (request, context) => {
       const finish = (outcome: AuditOutcome, reason: string | null) => {
         const at = now();
-        options.audit.record({ ...base, at, outcome, reason, latency_ms: Math.max(0, at - (context.deadline - options.budgetMs)) });
+        options.audit.record({
+          ...describe(request),
+          request_id: context.requestId,
+          kind: context.kind,
+          store_id: context.storeId,
+          session_id: context.sessionId ?? null,
+          at,
+          outcome,
+          reason,
+          latency_ms: Math.max(0, at - (context.deadline - options.budgetMs)),
+        });
       };
-      try {
-        const answer = await method(request, context);
+      const answered = (answer: A) => {
         const { outcome, reason } = judge(answer);
         finish(outcome, reason);
         return answer;
-      } catch (error) {
-        const code = (error as { code?: unknown }).code;
+      };
+      const threw = (error: unknown): never => {
+        const code = (error as { code?: unknown } | null)?.code;
         finish(code === "deadline_exceeded" ? "deadline_exceeded" : "failed", error instanceof Error ? error.name : "error");
         throw error;
+      };
+      let result: A | Promise<A>;
+      try {
+        result = method(request, context);
+      } catch (error) {
+        return threw(error);
       }
+      return result instanceof Promise ? result.then(answered, threw) : answered(result);
     };
   }
 

@@ -11,24 +11,23 @@ export class DeadlineExceededError extends Error {
 }
 
 /**
- * Runs a synchronous write that checks `deadline` before it commits. When it rolls back for lack
- * of time, the answer is left to the kit, which answers 503 `handler_timeout` once the budget
- * runs out, so VIZOCHOK's single retry applies the change exactly once.
+ * Runs a synchronous write that checks `deadline` before it commits, and answers synchronously.
+ * When the write rolls back for lack of time, the answer is left to the kit, which answers 503
+ * `handler_timeout` as its budget runs out, so VIZOCHOK's single retry applies the change once.
  *
  * @example
  * add: (request, context) => withinDeadline(context, (deadline) => store.add(request, deadline)),
  */
-export async function withinDeadline<T>(context: WebhookContext, write: (deadline: number) => T): Promise<T> {
+export function withinDeadline<T>(context: WebhookContext, write: (deadline: number) => T): T | Promise<never> {
   if (context.signal.aborted) throw new DeadlineExceededError(context.deadline);
   try {
     return write(context.deadline);
   } catch (error) {
     if (!(error instanceof DeadlineExceededError)) throw error;
-    // The kit's budget timer is due (its clock says the deadline has passed): let it answer 503.
-    await new Promise<void>((resolve) => {
-      if (context.signal.aborted) resolve();
-      else context.signal.addEventListener("abort", () => resolve(), { once: true });
+    // The kit's clock says the budget is spent, so its timer fires at once: wait for it.
+    return new Promise<never>((_resolve, reject) => {
+      if (context.signal.aborted) reject(error);
+      else context.signal.addEventListener("abort", () => reject(error), { once: true });
     });
-    throw error;
   }
 }

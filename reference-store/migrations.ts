@@ -57,12 +57,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX carts_by_updated_at ON carts (updated_at);
 
   CREATE TABLE cart_lines (
+    line_id        INTEGER PRIMARY KEY,  -- increasing: lines are shown in the order they were added
     cart_id        INTEGER NOT NULL REFERENCES carts ON DELETE CASCADE,
     sku            TEXT NOT NULL REFERENCES products,
     quantity_milli INTEGER NOT NULL CHECK (quantity_milli > 0),
     added_at       INTEGER NOT NULL,
-    PRIMARY KEY (cart_id, sku)
-  ) STRICT, WITHOUT ROWID;
+    UNIQUE (cart_id, sku)
+  ) STRICT;
   `,
   // 2: the audit log of webhook decisions and the shared replay guard.
   `

@@ -51,7 +51,7 @@ export function createSqliteReplayGuard(options: SqliteReplayGuardOptions): Repl
     const row = find.get(key);
     if (row !== undefined && row.expires_at > at) {
       if (row.path !== path) return { state: "other_path" };
-      if (row.status !== null) return { state: "done", answer: { status: row.status, body: JSON.parse(row.body ?? "null") } };
+      if (row.status !== null) return { state: "done", answer: { status: row.status, body: row.body ?? "" } };
       if (at - row.started_at < abandonAfterMs) return { state: "pending" };
     }
     claim.run(key, path, at, expiresAt);
@@ -62,7 +62,7 @@ export function createSqliteReplayGuard(options: SqliteReplayGuardOptions): Repl
   return {
     begin: (key, path, expiresAt) => begin.immediate(hash(key), path, expiresAt),
     complete(key, answer: StoredAnswer) {
-      complete.run(answer.status, JSON.stringify(answer.body), hash(key));
+      complete.run(answer.status, answer.body, hash(key));
     },
     release(key) {
       release.run(hash(key));

@@ -131,7 +131,7 @@ export function createStore(options: StoreOptions): Store {
       FROM carts c JOIN cart_lines l USING (cart_id) JOIN products p ON p.sku = l.sku
       JOIN prices pr ON pr.store_id = c.store_id AND pr.sku = l.sku
       WHERE c.store_id = ? AND c.session_id = ? AND c.updated_at > ?
-      ORDER BY l.added_at, l.sku`),
+      ORDER BY l.line_id`),
   };
 
   function releaseExpired(at: number): number {
