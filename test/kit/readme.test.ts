@@ -1,0 +1,60 @@
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Express } from "express";
+import supertest from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signWebhook } from "vizochok-merchant-kit";
+
+// Runs the README's quick-start block as written; only `app.listen(3000)` is swapped for an
+// export so the test can talk to the app without a fixed port.
+const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const block = /```ts quick-start\n([\s\S]*?)```/.exec(readme)?.[1];
+const generated = fileURLToPath(new URL("./.readme-quick-start.generated.ts", import.meta.url));
+const secret = "whsec_readme";
+let app: Express;
+
+beforeAll(async () => {
+  if (block === undefined) throw new Error("README has no ```ts quick-start block");
+  expect(block).toContain("app.listen(3000);");
+  writeFileSync(generated, block.replace("app.listen(3000);", "export { app };"));
+  process.env.VIZOCHOK_WEBHOOK_SECRET = secret;
+  ({ app } = (await import(generated)) as { app: Express });
+});
+afterAll(() => rmSync(generated, { force: true }));
+
+const send = (path: string, body: object) => {
+  const raw = JSON.stringify(body);
+  return supertest(app)
+    .post(`/api/vizochok${path}`)
+    .set({ "content-type": "application/json", ...signWebhook({ secret, body: raw }) })
+    .send(raw);
+};
+
+describe("README quick start", () => {
+  it("is at most 20 lines", () => {
+    expect(block!.trim().split("\n").length).toBeLessThanOrEqual(20);
+  });
+
+  it("answers a signed products webhook", async () => {
+    const res = await send("/check-products", { skus: ["milk-001", "bread-002"], store_id: "store-1" });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ products: [{ sku: "milk-001", price: 42.5, in_stock: true }] });
+  });
+
+  it("rejects a fourth unit with the custom reason", async () => {
+    const res = await send("/cart", { action: "add", store_id: "store-1", session_id: "s", sku: "milk-001", quantity: 4 });
+    expect(res.body).toEqual({ ok: false, reason: "max_3_per_customer" });
+  });
+
+  it("refuses an unsigned request", async () => {
+    const res = await supertest(app).post("/api/vizochok/cart").set("content-type", "application/json").send("{}");
+    expect(res.status).toBe(401);
+  });
+
+  it("serves cart GET", async () => {
+    const res = await supertest(app)
+      .get("/api/vizochok/cart/items?store_id=store-1&session_id=s")
+      .set({ ...signWebhook({ secret }) });
+    expect(res.body).toEqual({ items: [] });
+  });
+});
