@@ -1,0 +1,63 @@
+import type { ContractCase } from "../contract-case.js";
+import type { CaseResult, ContractReport } from "../run-contract.js";
+
+export interface PrettyReporterOptions {
+  write(text: string): void;
+  /** ANSI colour and a live progress line; only for a terminal. */
+  interactive: boolean;
+}
+
+export interface PrettyReporter {
+  onCaseStart(contractCase: ContractCase, index: number, total: number): void;
+  onCaseEnd(result: CaseResult, index: number, total: number): void;
+  finish(report: ContractReport): void;
+}
+
+const paint = (code: number) => (text: string) => `\u001b[${code}m${text}\u001b[0m`;
+const COLORS = { red: paint(31), green: paint(32), yellow: paint(33), dim: paint(2), bold: paint(1) };
+const PLAIN = { red: String, green: String, yellow: String, dim: String, bold: String };
+const CLEAR_LINE = "\r\u001b[2K";
+
+/**
+ * Human-readable output: one line per case, the failure's evidence and fix indented under it,
+ * a summary at the end. On a terminal it adds colour and a progress line; in CI it is plain text.
+ */
+export function createPrettyReporter(options: PrettyReporterOptions): PrettyReporter {
+  const c = options.interactive ? COLORS : PLAIN;
+  const label = { passed: c.green("PASS"), failed: c.red("FAIL"), skipped: c.yellow("SKIP") };
+  return {
+    onCaseStart(contractCase, index, total) {
+      if (options.interactive) options.write(`${CLEAR_LINE}${c.dim(`[${index + 1}/${total}] ${contractCase.id} …`)}`);
+    },
+    onCaseEnd(result) {
+      if (options.interactive) options.write(CLEAR_LINE);
+      const time = result.status === "skipped" ? "" : c.dim(` (${formatMs(result.durationMs)})`);
+      const lines = [`${label[result.status]} ${result.id} — ${result.title}${time}`];
+      if (result.message !== undefined) lines.push(...indent(result.status === "skipped" ? `skipped: ${result.message}` : result.message));
+      for (const note of result.notes) lines.push(c.dim(`     ${note}`));
+      options.write(`${lines.join("\n")}\n`);
+    },
+    finish(report) {
+      const { passed, failed, skipped } = report.counts;
+      const parts = [c.green(`${passed} passed`), failed > 0 ? c.red(`${failed} failed`) : `${failed} failed`, `${skipped} skipped`];
+      const verdict = report.ok ? c.bold(c.green("contract honoured")) : c.bold(c.red("contract broken"));
+      options.write(`\n${verdict}: ${parts.join(", ")} in ${formatMs(report.durationMs)} against ${report.baseUrl}\n`);
+    },
+  };
+}
+
+function indent(text: string): string[] {
+  return text.split("\n").map((line) => `     ${line.trimStart()}`);
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
+}
+
+/** Colour and progress only on a terminal, and never when NO_COLOR or CI is set or TERM is dumb. */
+export function isInteractive(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
+  if (stream.isTTY !== true) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  if (env.CI !== undefined && env.CI !== "" && env.CI !== "false") return false;
+  return env.TERM !== "dumb";
+}
