@@ -15,6 +15,7 @@ import {
 } from "./schemas.js";
 import {
   DEFAULT_TOLERANCE_SECONDS,
+  readHeader,
   verifyWebhookSignature,
   type GetSigningMode,
   type HeaderSource,
@@ -136,15 +137,15 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
       return { type: "rejected", response: errorResponse("method_not_allowed", `use ${allow} for ${path}`, { allow }) };
     }
     if (kind === "cart_get") return { type: "matched", kind, readBody: false };
-    const contentType = headerValue(headers, "content-type");
-    if (contentType === undefined || !/^application\/json\s*(;|$)/i.test(contentType)) {
+    const contentType = readHeader(headers, "content-type");
+    if (contentType == null || !/^application\/json\s*(;|$)/i.test(contentType)) {
       return {
         type: "rejected",
         response: errorResponse("unsupported_media_type", "Content-Type must be application/json"),
       };
     }
-    const declared = headerValue(headers, "content-length");
-    if (declared !== undefined && Number(declared) > bodyLimit) {
+    const declared = readHeader(headers, "content-length");
+    if (declared != null && Number(declared) > bodyLimit) {
       return { type: "rejected", response: payloadTooLarge() };
     }
     return { type: "matched", kind, readBody: true };
@@ -362,14 +363,6 @@ function describeIssue(error: z.ZodError): string {
   if (issue === undefined) return "invalid request";
   const where = issue.path.length > 0 ? issue.path.join(".") : "body";
   return `${where}: ${issue.message}`;
-}
-
-function headerValue(headers: HeaderSource, name: string): string | undefined {
-  if (typeof (headers as { get?: unknown }).get === "function") {
-    return (headers as { get(name: string): string | null }).get(name) ?? undefined;
-  }
-  const value = (headers as Record<string, string | string[] | undefined>)[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function serializeError(error: unknown): Record<string, unknown> {
