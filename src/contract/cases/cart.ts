@@ -105,10 +105,9 @@ export const cartCases: ContractCase[] = [
       const { sku, available } = context.config.limitedSku!;
       const over = await add(context, context.newSession(), sku, available + 1);
       expectCartAnswer(over, { ok: false, reason: "quantity_exceeded" }, `only ${available} can be added (limitedSku.available)`);
-      const session = context.newSession();
-      expectCartAnswer(await add(context, session, sku, available), { ok: true }, `${available} is exactly what is available`);
-      const more = await context.client.send(cartCall(context, session, { action: "add", sku, quantity: 1 }, { timestamp: context.client.nowSeconds() - 1 }));
-      expectCartAnswer(more, { ok: false, reason: "quantity_exceeded" }, `the cart already holds all ${available}`);
+      // A new session then takes exactly what is available. What a further add answers depends on
+      // whether the backend reserves stock for carts, so the contract leaves it open.
+      expectCartAnswer(await add(context, context.newSession(), sku, available), { ok: true }, `${available} is exactly what is available`);
     },
   },
   {

@@ -1,0 +1,91 @@
+import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { createContractClient } from "./client.js";
+import { parseContractConfig, type ContractConfig, type ResolvedContractConfig } from "./config.js";
+import { runCase, selectCases } from "./run-contract.js";
+import { serveSubject, type ContractApp, type ServedSubject } from "./serve-subject.js";
+
+type TestBody = () => Promise<void>;
+
+/**
+ * The parts of a test framework the suite registers with. `import * as vitest from "vitest"`
+ * fits as is (so does Jest's global API), which keeps vitest an optional peer: nothing here
+ * loads it.
+ */
+export interface TestApi {
+  describe(name: string, body: () => void): unknown;
+  it: ((name: string, body: TestBody, timeout?: number) => unknown) & { skip(name: string, body: TestBody): unknown };
+  beforeAll(body: () => Promise<void>, timeout?: number): unknown;
+  afterAll(body: () => Promise<void>, timeout?: number): unknown;
+}
+
+export type ContractSuiteOptions = (
+  | { /** A running backend: where the three webhook paths are appended. */ url: string }
+  | {
+      /** An `http.Server`, request listener or Express app, started on 127.0.0.1:0 by the suite. */
+      app: ContractApp;
+      /** Where the app mounts the webhooks, e.g. `/api/vizochok`. Default: the root. */
+      basePath?: string;
+    }
+) & {
+  secret: string;
+  /** The config object, or the path of its JSON file (relative to the working directory). */
+  config: ContractConfig | string;
+  /** The `describe` name. Default "VIZOCHOK contract". */
+  name?: string;
+  /** Case ids or groups to register; default all. */
+  only?: readonly string[];
+  /** Milliseconds per case. Default 30,000. */
+  timeoutMs?: number;
+};
+
+/**
+ * Registers every contract case as a test, against a URL or an in-process app.
+ *
+ * @example
+ * import * as vitest from "vitest";
+ * import { defineContractSuite } from "vizochok-merchant-kit/testing";
+ * defineContractSuite(vitest, { url: "http://127.0.0.1:8080/api/vizochok", secret: "whsec_test", config: "contract.json" });
+ */
+export function defineContractSuite(test: TestApi, options: ContractSuiteOptions): void {
+  const config = loadConfig(options.config);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const runId = randomBytes(4).toString("hex");
+  let counter = 0;
+  let served: ServedSubject | undefined;
+
+  test.describe(options.name ?? "VIZOCHOK contract", () => {
+    test.beforeAll(async () => {
+      served = "url" in options ? { baseUrl: options.url, close: async () => {} } : await serveSubject(options.app, options.basePath);
+    });
+    test.afterAll(async () => {
+      await served?.close();
+    });
+
+    for (const contractCase of selectCases(options.only)) {
+      const name = `${contractCase.id}: ${contractCase.title}`;
+      const skipReason = contractCase.skipReason?.(config);
+      if (skipReason !== undefined) {
+        test.it.skip(`${name} (skipped: ${skipReason})`, async () => {});
+        continue;
+      }
+      test.it(
+        name,
+        async () => {
+          if (served === undefined) throw new Error("the subject did not start; see the beforeAll error");
+          const client = createContractClient({ baseUrl: served.baseUrl, secret: options.secret, paths: config.paths });
+          const result = await runCase(contractCase, { client, config, timeoutMs, unique: (prefix) => `${prefix}-${runId}-${++counter}` });
+          if (result.status === "failed") throw new Error(result.message);
+        },
+        timeoutMs + 5_000,
+      );
+    }
+  });
+}
+
+function loadConfig(config: ContractConfig | string): ResolvedContractConfig {
+  const input: unknown = typeof config === "string" ? JSON.parse(readFileSync(config, "utf8")) : config;
+  const parsed = parseContractConfig(input);
+  if (!parsed.ok) throw new TypeError(parsed.message);
+  return parsed.config;
+}

@@ -1,0 +1,10 @@
+export { createContractClient, type ContractClient, type ContractClientOptions, type WebhookCall, type WebhookReply } from "./client.js";
+export { ContractConfig, parseContractConfig, type ParsedContractConfig, type ResolvedContractConfig } from "./config.js";
+export { CONTRACT_CASES } from "./cases/index.js";
+export { CONTRACT_GROUPS, ContractViolation, type ContractCase, type ContractContext, type ContractGroup } from "./contract-case.js";
+export { defineContractSuite, type ContractSuiteOptions, type TestApi } from "./define-contract-suite.js";
+export { formatJsonReport } from "./reporters/json.js";
+export { formatJunitReport } from "./reporters/junit.js";
+export { createPrettyReporter, isInteractive, type PrettyReporter, type PrettyReporterOptions } from "./reporters/pretty.js";
+export { runContract, type CaseResult, type CaseStatus, type ContractReport, type RunContractOptions } from "./run-contract.js";
+export { serveSubject, type ContractApp, type ServedSubject } from "./serve-subject.js";
