@@ -20,7 +20,11 @@ export interface TestApi {
 }
 
 export type ContractSuiteOptions = (
-  | { /** A running backend: where the three webhook paths are appended. */ url: string }
+  | {
+      /** A running backend: where the three webhook paths are appended (or a function that
+       * returns it, called in `beforeAll`, for a backend started by an earlier hook). */
+      url: string | (() => string);
+    }
   | {
       /** An `http.Server`, request listener or Express app, started on 127.0.0.1:0 by the suite. */
       app: ContractApp;
@@ -56,7 +60,11 @@ export function defineContractSuite(test: TestApi, options: ContractSuiteOptions
 
   test.describe(options.name ?? "VIZOCHOK contract", () => {
     test.beforeAll(async () => {
-      served = "url" in options ? { baseUrl: options.url, close: async () => {} } : await serveSubject(options.app, options.basePath);
+      if ("url" in options) {
+        served = { baseUrl: typeof options.url === "function" ? options.url() : options.url, close: async () => {} };
+      } else {
+        served = await serveSubject(options.app, options.basePath);
+      }
     });
     test.afterAll(async () => {
       await served?.close();
