@@ -1,12 +1,10 @@
 // `npm start`: the reference store, the VIZOCHOK stub pointed at it, and a demo storefront page
 // that chats with the stub exactly like the widget does.
 import { mkdirSync, readFileSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import express, { type Response } from "express";
-import type { ProductInput } from "vizochok-merchant-kit";
+import type { ProductInput, WebhookLogger } from "vizochok-merchant-kit";
 import {
   createScriptedAgent,
   createVizochokStub,
@@ -14,7 +12,9 @@ import {
   type VizochokStub,
   type WebhookDelivery,
 } from "vizochok-merchant-kit/testing";
-import { createStoreApp } from "./app.js";
+import { WEBHOOK_MOUNT } from "./app.js";
+import { createJsonLogger } from "./json-logger.js";
+import { startStoreServer } from "./server.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PUBLIC_DIR = resolve(here, "public");
@@ -37,6 +37,8 @@ export interface DemoOptions {
    * `https://shop.example.com/api/vizochok` (`/check-products`, `/cart`, `/cart/items` are added).
    */
   webhookBaseUrl?: string;
+  /** The store's logger. Default: JSON lines on stdout, warnings and errors only. */
+  logger?: WebhookLogger;
 }
 
 export interface Demo {
@@ -92,27 +94,37 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const storeName = catalog.stores.find((s) => s.store_id === DEMO_STORE_ID)?.name ?? DEMO_STORE_ID;
 
   if (options.databasePath !== ":memory:") mkdirSync(dirname(resolve(options.databasePath)), { recursive: true });
-  const store = createStoreApp({ databasePath: options.databasePath, secret });
   const log = createDeliveryLog();
   let stub: VizochokStub | undefined;
 
-  store.app.get("/demo/config.json", (_req, res) => {
-    res.json({ wsUrl: stub?.wsUrl, publicKey: DEMO_PUBLIC_KEY, storeId: DEMO_STORE_ID, storeName });
+  const storeServer = await startStoreServer({
+    port: options.port,
+    host,
+    databasePath: options.databasePath,
+    secret,
+    logger: options.logger ?? createJsonLogger({ level: "warn" }),
+    // The page's EventSource is never idle; shutdown ends it instead of waiting for it.
+    shutdownTimeoutMs: 2_000,
+    setup({ app }) {
+      app.get("/demo/config.json", (_req, res) => {
+        res.json({ wsUrl: stub?.wsUrl, publicKey: DEMO_PUBLIC_KEY, storeId: DEMO_STORE_ID, storeName });
+      });
+      app.get("/demo/webhook-log", (req, res) => {
+        log.subscribe(res);
+        req.on("close", () => log.unsubscribe(res));
+      });
+      app.use(express.static(PUBLIC_DIR));
+    },
   });
-  store.app.get("/demo/webhook-log", (req, res) => log.subscribe(res, () => req.on("close", () => log.unsubscribe(res))));
-  store.app.use(express.static(PUBLIC_DIR));
-
-  const server = await listen(store.app, options.port, host);
-  const { port } = server.address() as AddressInfo;
-  const storeUrl = `http://${displayHost(host)}:${port}`;
+  const storeUrl = `http://${displayHost(host)}:${storeServer.port}`;
   const webhookBaseUrl =
-    options.webhookBaseUrl?.replace(/\/+$/, "") ?? `http://${loopbackHost(host)}:${port}/api/vizochok`;
+    options.webhookBaseUrl?.replace(/\/+$/, "") ?? `http://${loopbackHost(host)}:${storeServer.port}${WEBHOOK_MOUNT}`;
 
   try {
     stub = await createVizochokStub({
       port: options.stubPort,
       host,
-      agent: createScriptedAgent({ recipes }),
+      agent: () => createScriptedAgent({ recipes }),
       onDelivery: (delivery) => log.publish(toLogEntry(delivery)),
       tenants: [
         {
@@ -133,8 +145,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       ],
     });
   } catch (error) {
-    await closeServer(server);
-    store.close();
+    await storeServer.close();
     throw error;
   }
   const running = stub;
@@ -155,8 +166,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       closing ??= (async () => {
         await running.close();
         log.close();
-        await closeServer(server);
-        store.close();
+        await storeServer.close();
       })();
       return closing;
     },
@@ -166,7 +176,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
 /** What the log panel shows for one delivery: kind, status, latency and the store's answer. */
 export function toLogEntry(delivery: WebhookDelivery): DemoLogEntry {
   return {
-    at: Date.now(),
+    at: delivery.at,
     kind: delivery.kind,
     method: delivery.request.method,
     status: delivery.response?.status ?? null,
@@ -179,7 +189,7 @@ export function toLogEntry(delivery: WebhookDelivery): DemoLogEntry {
 function summarize(delivery: WebhookDelivery): string {
   const request = delivery.request.body as Record<string, unknown> | undefined;
   const answer = delivery.response?.body as Record<string, unknown> | undefined;
-  if (delivery.outcome !== "ok" && delivery.outcome !== undefined && !answer) return String(delivery.outcome);
+  if (delivery.outcome !== "ok") return [delivery.outcome, delivery.error].filter(Boolean).join(": ");
   switch (delivery.kind) {
     case "products": {
       const asked = Array.isArray(request?.skus) ? request.skus.length : 0;
@@ -189,7 +199,7 @@ function summarize(delivery: WebhookDelivery): string {
     case "cart": {
       const what = [request?.action, request?.sku, request?.quantity].filter((v) => v !== undefined).join(" ");
       if (answer?.ok === true) return `${what} → ok`;
-      return `${what} → ${String(answer?.reason ?? delivery.outcome ?? "failed")}`;
+      return `${what} → ${String(answer?.reason)}`;
     }
     default: {
       const items = Array.isArray(answer?.items) ? answer.items.length : 0;
@@ -204,7 +214,7 @@ function createDeliveryLog() {
   const clients = new Set<Response>();
   const write = (res: Response, entry: DemoLogEntry) => res.write(`event: delivery\ndata: ${JSON.stringify(entry)}\n\n`);
   return {
-    subscribe(res: Response, onClose: () => void) {
+    subscribe(res: Response) {
       res.writeHead(200, {
         "content-type": "text/event-stream",
         "cache-control": "no-store",
@@ -212,7 +222,6 @@ function createDeliveryLog() {
       });
       for (const entry of recent) write(res, entry);
       clients.add(res);
-      onClose();
     },
     unsubscribe(res: Response) {
       clients.delete(res);
@@ -227,20 +236,6 @@ function createDeliveryLog() {
       clients.clear();
     },
   };
-}
-
-function listen(app: express.Express, port: number, host: string): Promise<Server> {
-  return new Promise((resolvePromise, reject) => {
-    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolvePromise(server)));
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolvePromise) => {
-    server.close(() => resolvePromise());
-    // Keep-alive sockets and the page's EventSource would otherwise hold the server open.
-    server.closeAllConnections();
-  });
 }
 
 const ANY_OR_LOOPBACK = new Set(["127.0.0.1", "::1", "0.0.0.0", "::", "localhost"]);
