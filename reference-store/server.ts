@@ -45,7 +45,6 @@ export async function startStoreServer(options: StartStoreServerOptions): Promis
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host === undefined || options.host === "::" ? "127.0.0.1" : options.host}:${port}`;
-  logger.info({ port, url, database: options.db === undefined ? (options.databasePath ?? ":memory:") : "(provided)" }, "listening");
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -64,6 +63,8 @@ export async function startStoreServer(options: StartStoreServerOptions): Promis
   if (options.handleSignals === true) {
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void close());
   }
+  // Announced last, so whoever waits for this line can already stop the server with a signal.
+  logger.info({ port, url, database: options.db === undefined ? (options.databasePath ?? ":memory:") : "(provided)" }, "listening");
   return { storeApp, server, port, url, close };
 }
 

@@ -1,0 +1,70 @@
+// Runs `npm run store`'s entry point as a child process and waits for its "listening" log line.
+import { spawn, type ChildProcess } from "node:child_process";
+import { EventEmitter, once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../reference-store/main.ts", import.meta.url));
+
+export interface StoreProcess {
+  url: string;
+  child: ChildProcess;
+  /** Every JSON log line printed so far. */
+  logs: Record<string, unknown>[];
+  /** Resolves with the first log line (already printed or still to come) whose `msg` is `message`. */
+  waitForLog(message: string): Promise<Record<string, unknown>>;
+  /** SIGTERM, then wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, no questions asked. */
+  kill(): Promise<void>;
+}
+
+export async function spawnStore(env: Record<string, string | undefined>): Promise<StoreProcess> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: "0", ...env };
+  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  const logs: Record<string, unknown>[] = [];
+  const logged = new EventEmitter();
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      logs.push(entry);
+      logged.emit("line", entry);
+      if (entry["msg"] === "listening" && typeof entry["port"] === "number") resolve(entry["port"]);
+    });
+    void exited.then((code) => reject(new Error(`store exited with ${code} before listening: ${stderr}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    logs,
+    waitForLog(message) {
+      const seen = logs.find((entry) => entry["msg"] === message);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve) => {
+        const listener = (entry: Record<string, unknown>) => {
+          if (entry["msg"] !== message) return;
+          logged.off("line", listener);
+          resolve(entry);
+        };
+        logged.on("line", listener);
+      });
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
