@@ -33,6 +33,8 @@ export interface AgentReply {
 
 /** The tools bound to this conversation's store and shopper. */
 export interface ConversationTools {
+  /** The search index alone (no webhook): SKUs, best first. */
+  rank(query: string, limit?: number): string[];
   search(query: string, limit?: number): Promise<ProductSearch>;
   checkProducts(skus: string[]): Promise<PriceCheck>;
   add(sku: string, quantity?: number): Promise<CartOutcome>;

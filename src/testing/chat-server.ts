@@ -1,0 +1,309 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer, type RawData } from "ws";
+import type { Agent, AgentInput, AgentReply, ConversationTools } from "./agent.js";
+import { ActionFrame, AuthFrame, MessageFrame, chunkText, type ChatErrorCode, type ServerFrame } from "./chat-frames.js";
+import type { Conversation, ConversationStore } from "./conversations.js";
+import type { Tenant, TenantRegistry } from "./tenants.js";
+import type { Timers } from "./timers.js";
+import type { StubTools, ToolHooks } from "./tools.js";
+import { createUsageCounters, estimateTokens, takeFromWindow, utcDay, utcMonth } from "./usage-counters.js";
+
+export const CHAT_PATH = "/api/v1/ws/chat";
+// Frames above the protocol's 64 KB still arrive so the stub can answer `message_too_large`;
+// only absurd ones are cut off by the WebSocket layer.
+const HARD_FRAME_LIMIT = 1024 * 1024;
+
+export interface ChatServerOptions {
+  tenants: TenantRegistry;
+  conversations: ConversationStore;
+  toolsFor(tenant: Tenant, hooks: ToolHooks): StubTools;
+  agentFor(tenant: Tenant): Agent;
+  now: () => number;
+  timers: Timers;
+  authTimeoutMs: number;
+}
+
+export interface ChatServer {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): void;
+}
+
+class RoundsExceeded extends Error {}
+
+interface Connection {
+  ws: WebSocket;
+  tenant?: Tenant;
+  storeId?: string;
+  userId?: string;
+  conversation?: Conversation;
+  window: number[];
+}
+
+export function createChatServer(options: ChatServerOptions): ChatServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_FRAME_LIMIT });
+  const openPerKey = new Map<string, number>();
+  const counters = createUsageCounters();
+
+  wss.on("connection", (ws) => {
+    const connection: Connection = { ws, window: [] };
+    const authTimer = options.timers.setTimeout(() => ws.close(4001, "auth timeout"), options.authTimeoutMs);
+    ws.on("message", (data, isBinary) => {
+      if (connection.tenant === undefined) {
+        options.timers.clearTimeout(authTimer);
+        authenticate(connection, data, isBinary);
+      } else {
+        receive(connection, data, isBinary);
+      }
+    });
+    ws.on("close", () => {
+      options.timers.clearTimeout(authTimer);
+      const key = connection.tenant?.publicKeyHash;
+      if (key !== undefined) openPerKey.set(key, (openPerKey.get(key) ?? 1) - 1);
+    });
+    ws.on("error", () => ws.terminate());
+  });
+
+  function send(ws: WebSocket, frame: ServerFrame): void {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+  }
+
+  function sendError(ws: WebSocket, code: ChatErrorCode, message: string, extra: { retry_after?: number; limit?: number; max_size?: number } = {}): void {
+    send(ws, { type: "error", code, message, ...extra });
+  }
+
+  function authenticate(connection: Connection, data: RawData, isBinary: boolean): void {
+    const { ws } = connection;
+    const parsed = isBinary ? undefined : AuthFrame.safeParse(parseJson(data));
+    if (parsed === undefined || !parsed.success) return ws.close(4004, "first frame must be auth");
+    const auth = parsed.data;
+    const tenant = auth.token.startsWith("pk_") ? options.tenants.byPublicKey(auth.token) : undefined;
+    if (tenant === undefined) return ws.close(4002, "invalid key");
+    const storeId = auth.store_id ?? tenant.stores[0]!;
+    if (!tenant.stores.includes(storeId)) return ws.close(4003, "key not allowed for this store");
+    const open = openPerKey.get(tenant.publicKeyHash) ?? 0;
+    if (open >= tenant.limits.connectionsPerKey) return ws.close(4029, "too many connections");
+    openPerKey.set(tenant.publicKeyHash, open + 1);
+    connection.tenant = tenant;
+    connection.storeId = storeId;
+    send(ws, { type: "auth_ok" });
+
+    const resumed = auth.conversation_id === undefined ? undefined : options.conversations.get(auth.conversation_id, tenant.limits.sessionTtlMs);
+    const matches = resumed !== undefined && resumed.tenantId === tenant.id && resumed.storeId === storeId && (auth.user_id === undefined || auth.user_id === resumed.sessionId);
+    connection.userId = matches ? resumed.sessionId : (auth.user_id ?? `anon_${randomUUID()}`);
+    if (matches) {
+      connection.conversation = resumed;
+      options.conversations.touch(resumed);
+      const summary = options.toolsFor(tenant, {}).getSelection({ storeId, sessionId: resumed.sessionId });
+      send(ws, { type: "session_restored", conversation_id: resumed.id, selected_items: summary.selected_items, total: summary.total, pending_tools: [] });
+    }
+  }
+
+  function receive(connection: Connection, data: RawData, isBinary: boolean): void {
+    const { ws } = connection;
+    const tenant = connection.tenant!;
+    const size = rawLength(data);
+    if (size > tenant.limits.maxFrameBytes) {
+      return sendError(ws, "message_too_large", `frames are limited to ${tenant.limits.maxFrameBytes} bytes`, { max_size: tenant.limits.maxFrameBytes });
+    }
+    const json = isBinary ? undefined : parseJson(data);
+    const type = typeof json === "object" && json !== null ? (json as { type?: unknown }).type : undefined;
+    if (type === "ping") return send(ws, { type: "pong" });
+    if (type === "pong") return;
+    let input: AgentInput;
+    let conversationId: string | undefined;
+    if (type === "message") {
+      const message = MessageFrame.safeParse(json);
+      if (!message.success) return sendError(ws, "invalid_json", "a message needs a non-empty text");
+      input = { type: "message", text: message.data.text };
+      conversationId = message.data.conversation_id;
+    } else if (type === "action") {
+      const action = ActionFrame.safeParse(json);
+      if (!action.success) return sendError(ws, "invalid_json", "unknown action or missing fields");
+      input = toInput(action.data);
+      conversationId = action.data.conversation_id;
+    } else {
+      return sendError(ws, "invalid_json", json === undefined ? "frames must be JSON objects" : "unknown frame type");
+    }
+    void startTurn(connection, input, conversationId);
+  }
+
+  async function startTurn(connection: Connection, input: AgentInput, conversationId: string | undefined): Promise<void> {
+    const { ws } = connection;
+    const tenant = connection.tenant!;
+    const storeId = connection.storeId!;
+    const userId = connection.userId!;
+    const limits = tenant.limits;
+    const now = options.now();
+    const retryAfter = takeFromWindow(connection.window, now, limits.messagesPerWindow, limits.messageWindowMs);
+    if (retryAfter > 0) {
+      return sendError(ws, "rate_limit_exceeded", `at most ${limits.messagesPerWindow} messages per ${limits.messageWindowMs / 1000} s`, { retry_after: retryAfter });
+    }
+    if (![...tenant.catalog.values()].some((product) => product.is_active)) {
+      return sendError(ws, "no_catalog_data", "this store has no catalog yet");
+    }
+    let conversation = connection.conversation;
+    if (conversationId !== undefined && conversationId !== conversation?.id) {
+      const found = options.conversations.get(conversationId, limits.sessionTtlMs);
+      conversation = found?.tenantId === tenant.id && found.storeId === storeId && found.sessionId === userId ? found : undefined;
+    } else if (conversation !== undefined) {
+      conversation = options.conversations.get(conversation.id, limits.sessionTtlMs);
+    }
+    const day = `${tenant.id}\u0000${userId}\u0000${utcDay(now)}`;
+    if (conversation === undefined && counters.get(`conversations\u0000${day}`) >= limits.userConversationsPerDay) {
+      return sendError(ws, "user_conversation_limit", "daily conversation limit reached", { limit: limits.userConversationsPerDay });
+    }
+    if (counters.get(`messages\u0000${day}`) >= limits.userMessagesPerDay) {
+      return sendError(ws, "user_message_limit", "daily message limit reached", { limit: limits.userMessagesPerDay });
+    }
+    if (conversation?.busy) return sendError(ws, "agent_busy", "the assistant is still answering the previous message");
+    if (conversation !== undefined && conversation.tokens >= limits.sessionTokens) {
+      return sendError(ws, "session_token_limit", "this conversation is too long; start a new one");
+    }
+    const dailyKey = `tokens\u0000${tenant.id}\u0000${utcDay(now)}`;
+    const monthlyKey = `tokens\u0000${tenant.id}\u0000${utcMonth(now)}`;
+    if (counters.get(dailyKey) >= limits.tenantDailyTokens) return sendError(ws, "tenant_daily_token_limit", "the store's daily budget is used up");
+    if (counters.get(monthlyKey) >= limits.tenantMonthlyTokens) return sendError(ws, "tenant_monthly_token_limit", "the store's monthly budget is used up");
+
+    counters.add(`messages\u0000${day}`, 1);
+    const isNew = conversation === undefined;
+    if (conversation === undefined) {
+      counters.add(`conversations\u0000${day}`, 1);
+      conversation = options.conversations.create(tenant.id, storeId, userId);
+    }
+    connection.conversation = conversation;
+    conversation.busy = true;
+    options.conversations.touch(conversation);
+    const active = conversation;
+    let spent = estimateTokens(inputText(input));
+    try {
+      if (isNew) {
+        send(ws, { type: "conversation_started", conversation_id: active.id });
+        // The store's existing cart, loaded once per new conversation, before the first answer.
+        await options.toolsFor(tenant, {}).loadSelection({ storeId, sessionId: userId });
+      }
+      spent += await runAgent(connection, active);
+    } finally {
+      active.busy = false;
+      active.tokens += spent;
+      counters.add(dailyKey, spent);
+      counters.add(monthlyKey, spent);
+      options.conversations.touch(active);
+    }
+
+    async function runAgent(connection: Connection, conversation: Conversation): Promise<number> {
+      const controller = new AbortController();
+      let output = 0;
+      const out = (frame: ServerFrame) => {
+        if (!controller.signal.aborted) send(connection.ws, frame);
+      };
+      let rounds = 0;
+      const stubTools = options.toolsFor(tenant, {
+        status: (code) => out({ type: "status", code }),
+        round: () => {
+          if (++rounds > limits.maxRounds) throw new RoundsExceeded();
+        },
+      });
+      const target = { storeId, sessionId: conversation.sessionId };
+      const tools: ConversationTools = {
+        rank: (query, limit) => stubTools.rankCatalog(query, limit).map((hit) => hit.sku),
+        search: (query, limit) => stubTools.searchProducts({ storeId, query, ...(limit !== undefined ? { limit } : {}) }),
+        checkProducts: (skus) => stubTools.checkProducts({ storeId, skus }),
+        add: (sku, quantity) => stubTools.addToSelection({ ...target, sku, ...(quantity !== undefined ? { quantity } : {}) }),
+        remove: (sku) => stubTools.removeFromSelection({ ...target, sku }),
+        setQuantity: (sku, quantity) => stubTools.updateSelectionQuantity({ ...target, sku, quantity }),
+        clear: () => stubTools.clearSelection(target),
+        cart: () => stubTools.getSelection(target),
+        product: (sku) => stubTools.getProduct(sku),
+        productsInCategory: (category) => stubTools.productsInCategory(category),
+      };
+      const reply: AgentReply = {
+        say(text) {
+          output += text.length;
+          for (const delta of chunkText(text)) out({ type: "text_delta", delta });
+          out({ type: "text_end" });
+        },
+        productCards: (items) => out({ type: "product_cards", items }),
+        quickReplies: (choices) => out({ type: "quick_replies", options: choices }),
+        checklist: (title, items) => out({ type: "ingredient_checklist", title, items }),
+        cartChanged(outcome) {
+          const { action, ...fields } = outcome.change;
+          out({ type: "event", event: action, ...fields });
+          out({ type: "cart_changed", action, ...fields, items: outcome.summary.selected_items, total: outcome.summary.total });
+        },
+      };
+      const timedOut = new Promise<"timeout">((resolve) => {
+        const timer = options.timers.setTimeout(() => resolve("timeout"), limits.agentTimeoutMs);
+        controller.signal.addEventListener("abort", () => options.timers.clearTimeout(timer));
+      });
+      const agent = options.agentFor(tenant);
+      const run = agent.respond({ input, conversation: { id: conversation.id, storeId, sessionId: conversation.sessionId, memory: conversation.memory }, tools, reply, signal: controller.signal });
+      try {
+        const result = await Promise.race([run.then(() => "done" as const), timedOut]);
+        if (result === "timeout") {
+          controller.abort();
+          sendError(connection.ws, "internal_error", "the assistant took too long to answer");
+          return Math.ceil(output / 4);
+        }
+        const summary = tools.cart();
+        out({ type: "response_complete", conversation_id: conversation.id, session_summary: summary });
+      } catch (error) {
+        const rounds = error instanceof RoundsExceeded;
+        controller.abort();
+        sendError(connection.ws, rounds ? "max_rounds_exceeded" : "internal_error", rounds ? "the assistant needed too many steps" : "the assistant failed");
+      } finally {
+        controller.abort();
+      }
+      return Math.ceil(output / 4);
+    }
+  }
+
+  return {
+    handleUpgrade(request, socket, head) {
+      wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
+    },
+    close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
+  };
+}
+
+function toInput(frame: ActionFrame): AgentInput {
+  switch (frame.action) {
+    case "add_to_cart":
+      return { type: "add_to_cart", sku: frame.sku, ...(frame.quantity !== undefined ? { quantity: frame.quantity } : {}) };
+    case "quick_reply":
+      return { type: "quick_reply", value: frame.value };
+    case "checklist_submit":
+      return { type: "checklist_submit", skus: frame.skus };
+  }
+}
+
+function inputText(input: AgentInput): string {
+  switch (input.type) {
+    case "message":
+      return input.text;
+    case "quick_reply":
+      return input.value;
+    case "add_to_cart":
+      return input.sku;
+    case "checklist_submit":
+      return input.skus.join(" ");
+  }
+}
+
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}
+
+function parseJson(data: RawData): unknown {
+  try {
+    const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

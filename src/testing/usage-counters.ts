@@ -1,0 +1,34 @@
+// Counters behind the chat limits: a sliding window per connection, daily and monthly totals.
+
+/** Seconds until another message fits, or 0 when this one is accepted (and counted). */
+export function takeFromWindow(times: number[], now: number, limit: number, windowMs: number): number {
+  while (times.length > 0 && times[0]! <= now - windowMs) times.shift();
+  if (times.length >= limit) return Math.max(1, Math.ceil((times[0]! + windowMs - now) / 1000));
+  times.push(now);
+  return 0;
+}
+
+export interface UsageCounters {
+  get(key: string): number;
+  add(key: string, amount: number): void;
+}
+
+export function createUsageCounters(): UsageCounters {
+  const counts = new Map<string, number>();
+  return {
+    get: (key) => counts.get(key) ?? 0,
+    add: (key, amount) => counts.set(key, (counts.get(key) ?? 0) + amount),
+  };
+}
+
+export function utcDay(now: number): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+export function utcMonth(now: number): string {
+  return new Date(now).toISOString().slice(0, 7);
+}
+
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
