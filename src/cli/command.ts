@@ -1,0 +1,49 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { CliIo } from "./io.js";
+
+export type Options = NonNullable<ParseArgsConfig["options"]>;
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+/** A wrong flag or a missing value: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** `util.parseArgs` with `--help` on every command and errors turned into a `UsageError`. */
+export function parseCommandArgs<T extends Options>(argv: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === "") throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+/** `--secret`, falling back to VIZOCHOK_WEBHOOK_SECRET so secrets stay out of shell history. */
+export function secretFrom(value: string | undefined, io: CliIo): string {
+  const secret = value ?? io.env.VIZOCHOK_WEBHOOK_SECRET;
+  if (secret === undefined || secret === "") throw new UsageError("--secret is required (or set VIZOCHOK_WEBHOOK_SECRET)");
+  return secret;
+}
+
+export function numberFrom(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number)) throw new UsageError(`${flag} must be a number, got "${value}"`);
+  return number;
+}

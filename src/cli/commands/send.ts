@@ -1,0 +1,89 @@
+import { createContractClient, type WebhookCall, type WebhookTarget } from "../../contract/client.js";
+import { formatMs } from "../../contract/reporters/pretty.js";
+import { EXIT, UsageError, numberFrom, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
+import { loadCliConfig } from "../load-config.js";
+
+const KINDS: Record<string, WebhookTarget> = { products: "products", cart: "cart", "cart-get": "cartGet" };
+
+export const sendCommand: Command = {
+  name: "send",
+  summary: "sign and send one webhook; print status, latency and body",
+  usage: `vizochok-kit send products|cart|cart-get --url BASE --secret S [options]
+
+Builds the request from flags (or takes --body / --body-file as is), signs it, sends it and
+prints the status, the latency and the answer. Exits 0 on a 2xx answer.
+
+  --url BASE              where your webhooks live, e.g. http://127.0.0.1:8080/api/vizochok
+  --secret S              the webhook secret (default: $VIZOCHOK_WEBHOOK_SECRET)
+  --store-id ID           default: the config's storeId, else store-1
+  --sku SKU               products: repeat for several; cart: the item
+  --action A              cart: add (default), remove, update_quantity or clear
+  --quantity N            cart: the quantity for add or update_quantity
+  --session ID            cart and cart-get: the session (default vizochok-kit-cli)
+  --body JSON             send this body instead (products and cart)
+  --body-file FILE        send this file's bytes instead
+  --timestamp-offset S    sign S seconds off the clock, e.g. --timestamp-offset=-301 (skew tests)
+  --unsigned              send without the signature headers
+  --config FILE           the contract config, for its paths and storeId
+  -h, --help              show this help`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(
+      argv,
+      {
+        url: { type: "string" },
+        secret: { type: "string" },
+        config: { type: "string" },
+        "store-id": { type: "string" },
+        sku: { type: "string", multiple: true },
+        action: { type: "string", default: "add" },
+        quantity: { type: "string" },
+        session: { type: "string", default: "vizochok-kit-cli" },
+        body: { type: "string" },
+        "body-file": { type: "string" },
+        "timestamp-offset": { type: "string" },
+        unsigned: { type: "boolean" },
+      },
+      true,
+    );
+    if (values.help === true) {
+      io.stdout.write(`${this.usage}\n`);
+      return EXIT.ok;
+    }
+    const kind = positionals[0];
+    const target = kind === undefined ? undefined : KINDS[kind];
+    if (target === undefined || positionals.length > 1) throw new UsageError("name one webhook: products, cart or cart-get");
+    const baseUrl = required(values.url, "--url");
+    const secret = secretFrom(values.secret, io);
+    const config = await loadCliConfig(io, values, { needsInStockSku: false });
+    const offset = numberFrom(values["timestamp-offset"], "--timestamp-offset") ?? 0;
+    const quantity = numberFrom(values.quantity, "--quantity");
+    const session = values.session as string;
+    const skus = values.sku ?? [];
+
+    const call: WebhookCall = { target, timestamp: Math.floor(io.now() / 1000) + Math.trunc(offset) };
+    if (values.unsigned === true) call.unsigned = true;
+    if (target === "cartGet") {
+      call.query = { store_id: config.storeId, session_id: session };
+    } else if (values.body !== undefined || values["body-file"] !== undefined) {
+      call.body = values.body ?? (await io.readFile(values["body-file"]!));
+    } else if (target === "products") {
+      if (skus.length === 0) throw new UsageError("products needs at least one --sku (or --body)");
+      call.body = { skus, store_id: config.storeId };
+    } else {
+      call.body = {
+        action: values.action,
+        store_id: config.storeId,
+        session_id: session,
+        ...(skus[0] === undefined ? {} : { sku: skus[0] }),
+        ...(quantity === undefined ? {} : { quantity }),
+      };
+    }
+    const client = createContractClient({ baseUrl, secret, paths: config.paths, now: io.now });
+    const prepared = client.prepare(call);
+    io.stdout.write(`${prepared.method} ${prepared.url}\n`);
+    const reply = await client.deliver(prepared);
+    io.stdout.write(`${reply.status} in ${formatMs(reply.latencyMs)}\n`);
+    io.stdout.write(`${reply.json === undefined ? reply.text : JSON.stringify(reply.json, null, 2)}\n`);
+    return reply.status >= 200 && reply.status < 300 ? EXIT.ok : EXIT.failed;
+  },
+};
