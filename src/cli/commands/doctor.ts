@@ -143,8 +143,10 @@ function clockFinding(date: { value: string; at: number } | undefined): Finding 
   if (date === undefined || Number.isNaN(serverTime)) {
     return { level: "warn", check, detail: "the server sent no Date header, so its clock could not be read", fix: "send a Date header (most servers do by default)" };
   }
-  // Date has one-second resolution, so a skew under a second or two is noise.
-  const skew = Math.round((serverTime - date.at) / 1000);
+  // Date is truncated to the second: the server's clock read somewhere in [serverTime, serverTime + 1 s).
+  const behind = date.at - (serverTime + 1000);
+  const ahead = serverTime - date.at;
+  const skew = behind > 0 ? -Math.ceil(behind / 1000) : ahead > 0 ? Math.ceil(ahead / 1000) : 0;
   const detail = `the server's clock is ${skew === 0 ? "within a second of" : `${Math.abs(skew)} s ${skew > 0 ? "ahead of" : "behind"}`} this machine's`;
   const fix = "run NTP on the server (chrony or systemd-timesyncd); signatures older or newer than 300 s are refused";
   if (Math.abs(skew) > 300) return { level: "fail", check, detail, fix };

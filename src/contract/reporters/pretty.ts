@@ -47,7 +47,15 @@ export function createPrettyReporter(options: PrettyReporterOptions): PrettyRepo
 }
 
 function indent(text: string): string[] {
-  return text.split("\n").map((line) => `     ${line.trimStart()}`);
+  return text.split("\n").map((line) => `     ${visible(line.trimStart())}`);
+}
+
+// A backend's answer is quoted in messages; its control bytes must not drive the terminal.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F]/g;
+
+function visible(text: string): string {
+  return text.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 export function formatMs(ms: number): string {
