@@ -1,0 +1,125 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/main.js";
+import { BASE_PATH, createBrokenMerchantServer } from "../contract/broken-merchants.js";
+import { MEMORY_CONFIG, MEMORY_SECRET } from "../contract/memory-merchant.js";
+import { listen } from "../contract/serve.js";
+import { createFakeIo, withTempDir } from "./fake-io.js";
+
+let good: Awaited<ReturnType<typeof listen>>;
+let broken: Awaited<ReturnType<typeof listen>>;
+beforeAll(async () => {
+  good = await listen(createBrokenMerchantServer("none"));
+  broken = await listen(createBrokenMerchantServer("unknown-sku-accepted"));
+});
+afterAll(async () => {
+  await good?.close();
+  await broken?.close();
+});
+
+const CONFIG = "test-output-never-written.json";
+
+async function contract(base: string, extra: string[] = [], io = createFakeIo()) {
+  return withTempDir(async (dir) => {
+    const config = join(dir, "contract.json");
+    await writeFile(config, JSON.stringify(MEMORY_CONFIG));
+    const code = await runCli(["contract", "--url", `${base}${BASE_PATH}`, "--secret", MEMORY_SECRET, "--config", config, ...extra], io);
+    return { code, out: io.out(), err: io.err(), dir };
+  });
+}
+
+describe("vizochok-kit contract", () => {
+  it("exits 0 and prints one plain PASS line per case when every case passes", async () => {
+    const { code, out } = await contract(good.origin);
+    expect(code).toBe(0);
+    expect(out.match(/^PASS /gm)).toHaveLength(33);
+    expect(out).not.toContain("\u001b[");
+    expect(out).toMatch(/contract honoured: 33 passed, 0 failed, 0 skipped in .* against http:\/\/127\.0\.0\.1:\d+\/api\/vizochok\n$/);
+  });
+
+  it("exits 1 and names the failing case, its evidence and the fix", async () => {
+    const { code, out } = await contract(broken.origin);
+    expect(code).toBe(1);
+    const failures = out.match(/^FAIL .*$/gm) ?? [];
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(/^FAIL cart\.add-unknown — adding an unknown SKU answers "product_not_found" \(.* ms\)$/);
+    expect(out).toContain('expected {"ok":false,"reason":"product_not_found"}: check the SKU exists in this store before adding it');
+    expect(out).toMatch(/POST \/cart \{.*"sku":"vizochok-contract-unknown-[0-9a-f]+-\d+".*\} → 200 \{"ok":true\}/);
+    expect(out).toContain("contract broken: 32 passed, 1 failed, 0 skipped");
+  });
+
+  it("writes valid JUnit XML to --out and still prints progress", async () => {
+    await withTempDir(async (dir) => {
+      const io = createFakeIo();
+      const file = join(dir, "contract.xml");
+      const { code, out } = await contract(broken.origin, ["--reporter", "junit", "--out", file], io);
+      expect(code).toBe(1);
+      expect(out).toContain("FAIL cart.add-unknown");
+      const xml = await readFile(file, "utf8");
+      expect(XMLValidator.validate(xml)).toBe(true);
+      const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(xml);
+      expect(parsed.testsuites).toMatchObject({ tests: "33", failures: "1", skipped: "0" });
+    });
+  });
+
+  it("prints only the JSON report on stdout with --reporter json", async () => {
+    const { code, out } = await contract(good.origin, ["--reporter", "json", "--only", "signature"]);
+    expect(code).toBe(0);
+    const report = JSON.parse(out);
+    expect(report.ok).toBe(true);
+    expect(report.results.map((r: { id: string }) => r.id)).toEqual([
+      "signature.unsigned",
+      "signature.wrong-secret",
+      "signature.tampered-byte",
+      "signature.stale",
+      "signature.future",
+      "signature.malformed-header",
+    ]);
+  });
+
+  it("reports cases whose data the config lacks as skipped, with the reason, and still exits 0", async () => {
+    const io = createFakeIo();
+    const code = await runCli(
+      ["contract", "--url", `${good.origin}${BASE_PATH}`, "--secret", MEMORY_SECRET, "--in-stock-sku", "milk-001", "--only", "cart"],
+      io,
+    );
+    expect(code).toBe(0);
+    expect(io.out()).toContain("SKIP cart.quantity-exceeded");
+    expect(io.out()).toContain("     skipped: no limitedSku in the config");
+    expect(io.out()).toContain("SKIP cart.out-of-stock");
+    expect(io.out()).toContain("8 passed, 0 failed, 2 skipped");
+  });
+
+  it("uses colour and a progress line on a terminal, and plain lines when CI is set", async () => {
+    const tty = createFakeIo({ isTTY: true });
+    await contract(good.origin, ["--only", "products.shape"], tty);
+    expect(tty.out()).toContain("\u001b[32mPASS\u001b[0m products.shape");
+    expect(tty.out()).toContain("[1/1] products.shape …");
+    const ci = createFakeIo({ isTTY: true, env: { CI: "true" } });
+    await contract(good.origin, ["--only", "products.shape"], ci);
+    expect(ci.out()).toMatch(/^PASS products\.shape/);
+  });
+
+  it.each([
+    [["contract", "--secret", "s", "--in-stock-sku", "x"], "--url is required"],
+    [["contract", "--url", "http://127.0.0.1:1", "--in-stock-sku", "x"], "--secret is required (or set VIZOCHOK_WEBHOOK_SECRET)"],
+    [["contract", "--url", "http://127.0.0.1:1", "--secret", "s"], "pass --config FILE (with inStockSku) or --in-stock-sku SKU"],
+    [["contract", "--url", "http://127.0.0.1:1", "--secret", "s", "--in-stock-sku", "x", "--reporter", "tap"], "--reporter must be one of pretty, junit, json"],
+    [["contract", "--url", "http://127.0.0.1:1", "--secret", "s", "--in-stock-sku", "x", "--only", "cart.typo"], "unknown contract case or group: cart.typo"],
+    [["contract", "--url", "http://127.0.0.1:1", "--secret", "s", "--config", CONFIG], `cannot read --config ${CONFIG}: ENOENT`],
+    [["contract", "--bogus"], "Unknown option '--bogus'"],
+  ])("exits 2 with the usage for %j", async (argv, message) => {
+    const io = createFakeIo();
+    expect(await runCli(argv, io)).toBe(2);
+    expect(io.err()).toContain(message);
+    expect(io.err()).toContain("vizochok-kit contract --url BASE --secret S [--config FILE]");
+  });
+
+  it("lists the cases with --list", async () => {
+    const io = createFakeIo();
+    expect(await runCli(["contract", "--list", "--only", "reliability"], io)).toBe(0);
+    expect(io.out().trim().split("\n").map((line) => line.split(" ")[0])).toEqual(["reliability.duplicate-delivery", "reliability.parallel-adds"]);
+  });
+});
