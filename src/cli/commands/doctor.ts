@@ -59,7 +59,7 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
     if (config.paths.cartGet !== null) {
       calls.push(["cart GET", { target: "cartGet", query: { store_id: config.storeId, session_id: DOCTOR_SESSION } }]);
     }
-    let dateHeader: { value: string; at: number } | undefined;
+    let dateHeader: { value: string; at: number; uncertainty: number } | undefined;
     for (const [name, call] of calls) {
       const reply = await attempt(client, call);
       if (typeof reply === "string") {
@@ -67,7 +67,7 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
         continue;
       }
       const date = reply.headers.get("date");
-      if (dateHeader === undefined && date !== null) dateHeader = { value: date, at: io.now() - reply.latencyMs / 2 };
+      if (dateHeader === undefined && date !== null) dateHeader = { value: date, at: io.now() - reply.latencyMs / 2, uncertainty: reply.latencyMs / 2 + 50 };
       findings.push(latencyFinding(name, reply));
     }
     findings.push(clockFinding(dateHeader));
@@ -137,15 +137,15 @@ function latencyFinding(name: string, reply: WebhookReply): Finding {
   return { level: "ok", check, detail: `${took} (budget 5 s)` };
 }
 
-function clockFinding(date: { value: string; at: number } | undefined): Finding {
+function clockFinding(date: { value: string; at: number; uncertainty: number } | undefined): Finding {
   const check = "clock skew";
   const serverTime = date === undefined ? Number.NaN : Date.parse(date.value);
   if (date === undefined || Number.isNaN(serverTime)) {
     return { level: "warn", check, detail: "the server sent no Date header, so its clock could not be read", fix: "send a Date header (most servers do by default)" };
   }
-  // Date is truncated to the second: the server's clock read somewhere in [serverTime, serverTime + 1 s).
-  const behind = date.at - (serverTime + 1000);
-  const ahead = serverTime - date.at;
+  // Date is truncated to the second, and the server stamped it some time during the round trip.
+  const behind = date.at - date.uncertainty - (serverTime + 1000);
+  const ahead = serverTime - (date.at + date.uncertainty);
   const skew = behind > 0 ? -Math.ceil(behind / 1000) : ahead > 0 ? Math.ceil(ahead / 1000) : 0;
   const detail = `the server's clock is ${skew === 0 ? "within a second of" : `${Math.abs(skew)} s ${skew > 0 ? "ahead of" : "behind"}`} this machine's`;
   const fix = "run NTP on the server (chrony or systemd-timesyncd); signatures older or newer than 300 s are refused";
