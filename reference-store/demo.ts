@@ -289,18 +289,26 @@ async function main(): Promise<void> {
     ...(env.WEBHOOK_BASE_URL ? { webhookBaseUrl: env.WEBHOOK_BASE_URL } : {}),
   });
   console.log(banner(demo, Boolean(env.WEBHOOK_BASE_URL)));
-  const stop = (signal: string) => {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    // Ctrl-C under `npm start` arrives more than once (the terminal signals the whole process
+    // group, and npm and tsx each forward it), so later copies must not cut the shutdown short.
+    if (stopping) return;
+    stopping = true;
     console.log(`\n${signal}: stopping the stub and the store…`);
     demo.close().then(
-      () => process.exit(0),
+      () => {
+        console.log("Stopped: the stub and the store are closed.");
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error(error);
         process.exit(1);
       },
     );
   };
-  process.once("SIGINT", () => stop("SIGINT"));
-  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -1,10 +1,12 @@
 // Number and DOM helpers shared by the panels.
 
-const priceFormat = new Intl.NumberFormat("uk-UA", { style: "currency", currency: "UAH" });
-
-/** @example formatPrice(42.5) // "42,50 грн" */
+/**
+ * Hryvnia with a decimal comma. Written out rather than `Intl` so every browser (and the test)
+ * shows the same text.
+ * @example formatPrice(42.5) // "42,50 грн"
+ */
 export function formatPrice(value) {
-  return typeof value === "number" ? priceFormat.format(value) : "—";
+  return typeof value === "number" ? `${value.toFixed(2).replace(".", ",")} грн` : "—";
 }
 
 /** Quantities by weight keep one decimal; pieces are whole. @example formatQuantity(0.5, "kg") // "0.5 kg" */

@@ -18,7 +18,7 @@ interface StoreProduct {
   promo_price?: number | null;
 }
 
-const uah = new Intl.NumberFormat("uk-UA", { style: "currency", currency: "UAH" });
+const hryvnia = (value: number) => `${value.toFixed(2).replace(".", ",")} грн`;
 
 describe("the demo page in Chromium", () => {
   let dir: string;
@@ -77,7 +77,7 @@ describe("the demo page in Chromium", () => {
     expect(skus).not.toContain("milk-003");
     for (const sku of skus) {
       const shown = await page.locator(`#chat-log .card[data-sku="${sku}"] .price-now`).first().textContent();
-      expect(shown, sku).toBe(uah.format(await storePrice(sku)));
+      expect(shown, sku).toBe(hryvnia(await storePrice(sku)));
     }
     await expect.poll(() => page.locator('#webhook-rows tr[data-kind="products"]').count()).toBeGreaterThan(0);
     await shot("1-search");
@@ -97,9 +97,9 @@ describe("the demo page in Chromium", () => {
     await shot("2-added");
   });
 
-  it("removes it when asked, in the store too", async () => {
+  it("removes it when asked by name, in the store too", async () => {
     const sessionId = (await page.locator("#session-id").textContent()) ?? "";
-    await say("remove milk-001");
+    await say("remove the Lactel milk");
     await expect.poll(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("0");
     await page.locator("#store-cart li.empty").waitFor();
     await expect.poll(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");

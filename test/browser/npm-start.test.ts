@@ -5,26 +5,81 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const STOPPED = "Stopped: the stub and the store are closed.";
 
-/** Resolves when `text` has printed a line matching `pattern`, with its first group. */
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = pattern.exec(seen);
-      if (match?.[1]) {
-        child.stdout?.off("data", onData);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`exited with ${code} before printing ${pattern}:\n${seen}`)));
+interface RunningDemo {
+  child: ChildProcess;
+  storeUrl: string;
+  spawnedToPageMs: number;
+  output(): string;
+  /** stderr without npm's own configuration warnings. */
+  errors(): string[];
+}
+
+const children = new Set<ChildProcess>();
+const dirs = new Set<string>();
+
+afterEach(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(-child.pid, "SIGKILL");
+  children.clear();
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  dirs.clear();
+});
+
+/** Spawns the demo in its own process group with free ports and a fresh database, and loads the page. */
+async function runDemo(command: string, args: string[]): Promise<RunningDemo> {
+  const dir = await mkdtemp(join(tmpdir(), "vizochok-npm-start-"));
+  dirs.add(dir);
+  const started = performance.now();
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PORT: "0", STUB_PORT: "0", DATABASE_PATH: join(dir, "store.db") },
   });
+  children.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const storeUrl = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /Storefront \+ chat\s+(\S+)/.exec(stdout);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`exited with ${code} before serving:\n${stdout}\n${stderr}`)));
+  });
+  const page = await fetch(storeUrl);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain("VIZOCHOK demo storefront");
+  return {
+    child,
+    storeUrl,
+    spawnedToPageMs: performance.now() - started,
+    output: () => stdout,
+    errors: () => stderr.split("\n").filter((line) => line.trim() !== "" && !/^npm warn/i.test(line)),
+  };
+}
+
+/** Authenticates on the stub's chat WebSocket the way the page does; returns the stub's port. */
+async function authenticateOnStub(storeUrl: string): Promise<number> {
+  const config = (await (await fetch(new URL("/demo/config.json", storeUrl))).json()) as {
+    wsUrl: string;
+    publicKey: string;
+    storeId: string;
+  };
+  const socket = new WebSocket(config.wsUrl);
+  await once(socket, "open");
+  socket.send(JSON.stringify({ type: "auth", token: config.publicKey, store_id: config.storeId, user_id: "npm-start" }));
+  const [first] = (await once(socket, "message")) as [Buffer];
+  expect(JSON.parse(first.toString())).toEqual({ type: "auth_ok" });
+  socket.close();
+  await once(socket, "close");
+  return Number(new URL(config.wsUrl).port);
 }
 
 function portIsClosed(port: number): Promise<boolean> {
@@ -39,55 +94,36 @@ function portIsClosed(port: number): Promise<boolean> {
 }
 
 describe("npm start", () => {
-  let dir: string | undefined;
-  let child: ChildProcess | undefined;
+  it("serves the page and the stub, and Ctrl-C closes both", async () => {
+    const demo = await runDemo("npm", ["start"]);
+    console.log(`npm start served the page ${Math.round(demo.spawnedToPageMs)} ms after spawn`);
+    const stubPort = await authenticateOnStub(demo.storeUrl);
+    const storePort = Number(new URL(demo.storeUrl).port);
 
-  afterAll(async () => {
-    if (child && child.exitCode === null && child.pid) process.kill(-child.pid, "SIGKILL");
-    if (dir) await rm(dir, { recursive: true, force: true });
+    const exited = once(demo.child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+    // Ctrl-C signals the whole foreground process group: npm, its shell, tsx and node.
+    process.kill(-(demo.child.pid ?? 0), "SIGINT");
+    const [code, signal] = await exited;
+
+    expect(demo.output()).toContain(STOPPED);
+    // npm reports how its shell ended: dash (Debian's /bin/sh) re-raises the SIGINT it got
+    // once its child has exited; bash exits with the child's 0.
+    expect(code === 0 || signal === "SIGINT").toBe(true);
+    expect(demo.errors()).toEqual([]);
+    expect(await portIsClosed(storePort)).toBe(true);
+    expect(await portIsClosed(stubPort)).toBe(true);
   });
 
-  it("serves the page and the stub, then stops both cleanly on Ctrl-C", async () => {
-    dir = await mkdtemp(join(tmpdir(), "vizochok-npm-start-"));
-    const started = performance.now();
-    // Its own process group, so SIGINT reaches npm, tsx and node together, like Ctrl-C.
-    child = spawn("npm", ["start", "--silent"], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PORT: "0", STUB_PORT: "0", DATABASE_PATH: join(dir, "store.db") },
-    });
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  it("the demo process exits 0 on SIGINT with both ports closed", async () => {
+    const demo = await runDemo(process.execPath, ["--import", "tsx", "reference-store/demo.ts"]);
+    const stubPort = await authenticateOnStub(demo.storeUrl);
+    const storePort = Number(new URL(demo.storeUrl).port);
 
-    const storeUrl = await waitForLine(child, /Storefront \+ chat\s+(\S+)/);
-    const page = await fetch(storeUrl);
-    const servedAfterMs = performance.now() - started;
-    expect(page.status).toBe(200);
-    expect(await page.text()).toContain("VIZOCHOK demo storefront");
-    console.log(`npm start served the page ${Math.round(servedAfterMs)} ms after spawn`);
-
-    const config = (await (await fetch(new URL("/demo/config.json", storeUrl))).json()) as {
-      wsUrl: string;
-      publicKey: string;
-      storeId: string;
-    };
-    const socket = new WebSocket(config.wsUrl);
-    await once(socket, "open");
-    socket.send(JSON.stringify({ type: "auth", token: config.publicKey, store_id: config.storeId, user_id: "npm-start" }));
-    const [first] = (await once(socket, "message")) as [Buffer];
-    expect(JSON.parse(first.toString())).toEqual({ type: "auth_ok" });
-    socket.close();
-    await once(socket, "close");
-
-    const storePort = Number(new URL(storeUrl).port);
-    const stubPort = Number(new URL(config.wsUrl).port);
-    const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-    process.kill(-(child.pid ?? 0), "SIGINT");
-    const [code, signal] = await exited;
-    // npm's own configuration warnings are not the demo's.
-    const errors = stderr.split("\n").filter((line) => line.trim() !== "" && !/^npm warn/i.test(line));
-    expect({ code, signal, errors }).toEqual({ code: 0, signal: null, errors: [] });
+    const exited = once(demo.child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+    demo.child.kill("SIGINT");
+    expect(await exited).toEqual([0, null]);
+    expect(demo.output()).toContain(STOPPED);
+    expect(demo.errors()).toEqual([]);
     expect(await portIsClosed(storePort)).toBe(true);
     expect(await portIsClosed(stubPort)).toBe(true);
   });
