@@ -181,7 +181,8 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
         sku: input.sku,
         quantity,
         ...(product !== undefined ? { name: product.name } : {}),
-        ...(offer !== undefined ? { price: offer.price } : {}),
+        // The price the shopper was shown: the promo price when there is one.
+        ...(offer !== undefined ? { price: offer.promo_price ?? offer.price } : {}),
       };
       const name = product?.name ?? input.sku;
       const price = offer?.price ?? 0;
