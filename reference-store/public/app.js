@@ -26,7 +26,9 @@ function shopperId() {
   const key = "vizochok.demo.user_id";
   let id = localStorage.getItem(key);
   if (!id) {
-    id = `shopper-${crypto.randomUUID()}`;
+    // randomUUID exists only in secure contexts; the page may be opened over plain http on a LAN.
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    id = `shopper-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
     localStorage.setItem(key, id);
   }
   return id;

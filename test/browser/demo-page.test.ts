@@ -127,6 +127,43 @@ describe("the demo page in Chromium", () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("turns “borscht” into a checklist and adds the checked ingredients", async () => {
+    const sessionId = (await page.locator("#session-id").textContent()) ?? "";
+    await say("borscht");
+    const checklist = page.locator("#chat-log form.checklist").last();
+    await checklist.waitFor();
+    const checked = await checklist.locator("input:checked").evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).value));
+    expect(checked.length).toBeGreaterThan(0);
+    await checklist.getByRole("button", { name: "Add selected" }).click();
+
+    // Done when the badge counts every line the store now holds, the checked ingredients among them.
+    await expect
+      .poll(async () => {
+        const items = (await storeCart(sessionId)).items;
+        const added = items.filter((item) => checked.includes(item.sku)).length;
+        const badge = await page.locator("#cart-badge").getAttribute("data-count");
+        return added > 0 && badge === String(items.length);
+      })
+      .toBe(true);
+    await expect.poll(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
+    await shot("5-checklist");
+  });
+
+  it("adds a weighed product from the catalog grid through the assistant", async () => {
+    const sessionId = (await page.locator("#session-id").textContent()) ?? "";
+    await page.locator("#search-input").fill("tomatoes");
+    await page.locator("#search-input").press("Enter");
+    const tile = page.locator('#product-grid li[data-sku="veg-001"]');
+    await tile.getByRole("button", { name: /^Ask the assistant to add/ }).click();
+
+    await page.locator('#store-cart li[data-sku="veg-001"]').waitFor();
+    const line = (await storeCart(sessionId)).items.find((item) => item.sku === "veg-001");
+    expect(await page.locator('#store-cart li[data-sku="veg-001"]').getAttribute("data-quantity")).toBe(String(line?.quantity));
+    expect(await page.locator('#store-cart li[data-sku="veg-001"] .line-qty').textContent()).toBe(`${line?.quantity} kg`);
+    await expect.poll(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
+    await shot("6-grid-add");
+  });
+
   it("explains a refused key and does not reconnect", async () => {
     const other = await browser.context.newPage();
     await other.route("**/demo/config.json", async (route) => {
@@ -138,7 +175,7 @@ describe("the demo page in Chromium", () => {
     await alert.waitFor();
     expect(await alert.textContent()).toContain("refused this page's key");
     expect(await other.locator("#connection").getAttribute("data-state")).toBe("closed");
-    await other.screenshot({ path: join(OUTPUT_DIR, "5-refused-key.png") });
+    await other.screenshot({ path: join(OUTPUT_DIR, "7-refused-key.png") });
     await other.close();
   });
 });
