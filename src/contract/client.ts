@@ -43,7 +43,8 @@ export interface ContractClientOptions {
 
 export interface ContractClient {
   readonly baseUrl: string;
-  /** The clock requests are signed with, in unix seconds. */
+  /** The clock requests are signed with, in milliseconds and in unix seconds. */
+  now(): number;
   nowSeconds(): number;
   send(call: WebhookCall): Promise<WebhookReply>;
   /** The exact request a call would make, signed, without sending it (to send it twice). */
@@ -118,7 +119,7 @@ export function createContractClient(options: ContractClientOptions): ContractCl
     return { status: response.status, headers: response.headers, text, json: parseJson(text), latencyMs, sent: prepared.sent };
   }
 
-  return { baseUrl, nowSeconds: () => Math.floor(now() / 1000), prepare, deliver, send: (call) => deliver(prepare(call)) };
+  return { baseUrl, now, nowSeconds: () => Math.floor(now() / 1000), prepare, deliver, send: (call) => deliver(prepare(call)) };
 }
 
 function parseJson(text: string): unknown {
