@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Express } from "express";
+import supertest from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signWebhook } from "vizochok-merchant-kit";
+
+// Runs the README's reference-store block as written, with three swaps: imports point at this
+// repository, the database goes to a temp dir, and `app.listen(3000)` becomes an export.
+const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const block = /```ts reference-store-embed\n([\s\S]*?)```/.exec(readme)?.[1];
+const generated = fileURLToPath(new URL("./.readme-reference-store.generated.ts", import.meta.url));
+const secret = "whsec_readme_store";
+const dir = mkdtempSync(join(tmpdir(), "readme-store-"));
+let app: Express;
+
+beforeAll(async () => {
+  if (block === undefined) throw new Error("README has no ```ts reference-store-embed block");
+  expect(block).toContain("app.listen(3000);");
+  expect(block).toContain('"./data/store.db"');
+  const source = block
+    .replace('"./reference-store/app.js"', '"../../reference-store/app.js"')
+    .replace('"./data/store.db"', JSON.stringify(join(dir, "store.db")))
+    .replace("app.listen(3000);", "export { app };");
+  writeFileSync(generated, source);
+  process.env.VIZOCHOK_WEBHOOK_SECRET = secret;
+  ({ app } = (await import(generated)) as { app: Express });
+});
+afterAll(() => {
+  rmSync(generated, { force: true });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("README: the reference store inside your own server", () => {
+  it("answers a signed cart webhook and shows the cart on the storefront API", async () => {
+    const body = JSON.stringify({ action: "add", store_id: "store-1", session_id: "readme", sku: "milk-001", quantity: 2 });
+    const added = await supertest(app)
+      .post("/api/vizochok/cart")
+      .set({ "content-type": "application/json", ...signWebhook({ secret, body }) })
+      .send(body);
+    expect(added.body).toEqual({ ok: true });
+    const cart = await supertest(app).get("/api/cart?store_id=store-1&session_id=readme");
+    expect(cart.body.items).toEqual([expect.objectContaining({ sku: "milk-001", quantity: 2, price: 38.9, unit: "pcs" })]);
+  });
+
+  it("still serves the store's own routes with static files mounted after them", async () => {
+    const missing = await supertest(app).get("/no-such-file.txt");
+    expect(missing.status).toBe(404);
+    expect((await supertest(app).get("/healthz")).body.ok).toBe(true);
+  });
+});
