@@ -39,12 +39,12 @@ export async function startStoreServer(options: StartStoreServerOptions): Promis
   const storeApp = createStoreApp({ ...options, logger });
   await options.setup?.(storeApp);
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = storeApp.app.listen(options.port ?? 3000, options.host ?? "::", (error?: Error) =>
-      error ? reject(error) : resolve(listening),
-    );
+    const done = (error?: Error) => (error ? reject(error) : resolve(listening));
+    const port = options.port ?? 3000;
+    const listening = options.host === undefined ? storeApp.app.listen(port, done) : storeApp.app.listen(port, options.host, done);
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host === undefined || options.host === "::" ? "127.0.0.1" : options.host}:${port}`;
+  const url = `http://${options.host === undefined || options.host === "::" || options.host === "0.0.0.0" ? "127.0.0.1" : options.host}:${port}`;
 
   let closing: Promise<void> | undefined;
   const close = () =>
