@@ -1,16 +1,8 @@
 import * as vitest from "vitest";
+import { silentLogger } from "vizochok-merchant-kit";
 import { defineContractSuite } from "vizochok-merchant-kit/testing";
 import { createStoreApp } from "../../reference-store/app.js";
-import { silent } from "../kit/merchant.js";
 
-const SECRET = "whsec_contract_reference_store";
-const store = createStoreApp({ secret: SECRET, databasePath: ":memory:", logger: silent });
+const store = createStoreApp({ secret: "whsec_test", databasePath: ":memory:", logger: silentLogger });
 vitest.afterAll(() => store.close());
-
-defineContractSuite(vitest, {
-  name: "reference store, in-process",
-  app: store.app,
-  basePath: "/api/vizochok",
-  secret: SECRET,
-  config: "fixtures/reference-store.contract.json",
-});
+defineContractSuite(vitest, { app: store.app, basePath: "/api/vizochok", secret: "whsec_test", config: "fixtures/reference-store.contract.json" });
