@@ -1,7 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { CliIo } from "./io.js";
-
-export type Options = NonNullable<ParseArgsConfig["options"]>;
 
 export interface Command {
   name: string;
@@ -20,10 +17,13 @@ export class UsageError extends Error {
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-/** `util.parseArgs` with `--help` on every command and errors turned into a `UsageError`. */
-export function parseCommandArgs<T extends Options>(argv: string[], options: T, allowPositionals = false) {
+/** Every command takes `-h, --help`. */
+export const HELP = { help: { type: "boolean", short: "h" } } as const;
+
+/** Runs a `util.parseArgs` call, turning its errors (unknown flag, missing value) into a `UsageError`. */
+export function parseCommandArgs<T>(parse: () => T): T {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals, strict: true });
+    return parse();
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }

@@ -2,7 +2,8 @@ import { formatJsonReport } from "../../contract/reporters/json.js";
 import { formatJunitReport } from "../../contract/reporters/junit.js";
 import { createPrettyReporter, isInteractive } from "../../contract/reporters/pretty.js";
 import { runContract, selectCases } from "../../contract/run-contract.js";
-import { EXIT, UsageError, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
+import { parseArgs } from "node:util";
+import { EXIT, HELP, UsageError, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
 import { loadCliConfig } from "../load-config.js";
 
 const REPORTERS = ["pretty", "junit", "json"] as const;
@@ -29,17 +30,24 @@ Runs the VIZOCHOK contract against BASE/check-products, BASE/cart and BASE/cart/
 
 Exit codes: 0 all passed, 1 a case failed, 2 bad arguments or config.`,
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, {
-      url: { type: "string" },
-      secret: { type: "string" },
-      config: { type: "string" },
-      "in-stock-sku": { type: "string" },
-      "store-id": { type: "string" },
-      reporter: { type: "string", default: "pretty" },
-      out: { type: "string" },
-      only: { type: "string", multiple: true },
-      list: { type: "boolean" },
-    });
+    const { values } = parseCommandArgs(() =>
+      parseArgs({
+        args: argv,
+        strict: true,
+        options: {
+          ...HELP,
+          url: { type: "string" },
+          secret: { type: "string" },
+          config: { type: "string" },
+          "in-stock-sku": { type: "string" },
+          "store-id": { type: "string" },
+          reporter: { type: "string", default: "pretty" },
+          out: { type: "string" },
+          only: { type: "string", multiple: true },
+          list: { type: "boolean" },
+        },
+      }),
+    );
     if (values.help === true) {
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;

@@ -3,7 +3,8 @@ import { isIP } from "node:net";
 import { createContractClient, type ContractClient, type WebhookCall, type WebhookReply } from "../../contract/client.js";
 import { formatMs, isInteractive } from "../../contract/reporters/pretty.js";
 import { webhookUrlProblem } from "../../testing/url-policy.js";
-import { EXIT, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
+import { parseArgs } from "node:util";
+import { EXIT, HELP, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
 import { loadCliConfig } from "../load-config.js";
 
 type Level = "ok" | "warn" | "fail";
@@ -34,13 +35,20 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
   --store-id ID      default: the config's storeId, else store-1
   -h, --help         show this help`,
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, {
-      url: { type: "string" },
-      secret: { type: "string" },
-      config: { type: "string" },
-      "store-id": { type: "string" },
-      "in-stock-sku": { type: "string" },
-    });
+    const { values } = parseCommandArgs(() =>
+      parseArgs({
+        args: argv,
+        strict: true,
+        options: {
+          ...HELP,
+          url: { type: "string" },
+          secret: { type: "string" },
+          config: { type: "string" },
+          "store-id": { type: "string" },
+          "in-stock-sku": { type: "string" },
+        },
+      }),
+    );
     if (values.help === true) {
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;

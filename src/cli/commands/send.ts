@@ -1,6 +1,7 @@
 import { createContractClient, type WebhookCall, type WebhookTarget } from "../../contract/client.js";
 import { formatMs } from "../../contract/reporters/pretty.js";
-import { EXIT, UsageError, numberFrom, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
+import { parseArgs } from "node:util";
+import { EXIT, HELP, UsageError, numberFrom, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
 import { loadCliConfig } from "../load-config.js";
 
 const KINDS: Record<string, WebhookTarget> = { products: "products", cart: "cart", "cart-get": "cartGet" };
@@ -27,23 +28,27 @@ prints the status, the latency and the answer. Exits 0 on a 2xx answer.
   --config FILE           the contract config, for its paths and storeId
   -h, --help              show this help`,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(
-      argv,
-      {
-        url: { type: "string" },
-        secret: { type: "string" },
-        config: { type: "string" },
-        "store-id": { type: "string" },
-        sku: { type: "string", multiple: true },
-        action: { type: "string", default: "add" },
-        quantity: { type: "string" },
-        session: { type: "string", default: "vizochok-kit-cli" },
-        body: { type: "string" },
-        "body-file": { type: "string" },
-        "timestamp-offset": { type: "string" },
-        unsigned: { type: "boolean" },
-      },
-      true,
+    const { values, positionals } = parseCommandArgs(() =>
+      parseArgs({
+        args: argv,
+        strict: true,
+        allowPositionals: true,
+        options: {
+          ...HELP,
+          url: { type: "string" },
+          secret: { type: "string" },
+          config: { type: "string" },
+          "store-id": { type: "string" },
+          sku: { type: "string", multiple: true },
+          action: { type: "string", default: "add" },
+          quantity: { type: "string" },
+          session: { type: "string", default: "vizochok-kit-cli" },
+          body: { type: "string" },
+          "body-file": { type: "string" },
+          "timestamp-offset": { type: "string" },
+          unsigned: { type: "boolean" },
+        },
+      }),
     );
     if (values.help === true) {
       io.stdout.write(`${this.usage}\n`);

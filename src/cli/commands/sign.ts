@@ -1,5 +1,6 @@
 import { signWebhook } from "../../signature.js";
-import { EXIT, UsageError, numberFrom, parseCommandArgs, secretFrom, type Command } from "../command.js";
+import { parseArgs } from "node:util";
+import { EXIT, HELP, UsageError, numberFrom, parseCommandArgs, secretFrom, type Command } from "../command.js";
 
 export const signCommand: Command = {
   name: "sign",
@@ -20,7 +21,18 @@ Example:
   printf '%s' "$body" | vizochok-kit sign --secret "$SECRET" > headers.txt
   curl -H @headers.txt -H 'content-type: application/json' --data "$body" https://shop.example.com/api/vizochok/check-products`,
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, { secret: { type: "string" }, timestamp: { type: "string" }, get: { type: "boolean" } });
+    const { values } = parseCommandArgs(() =>
+      parseArgs({
+        args: argv,
+        strict: true,
+        options: {
+          ...HELP,
+          secret: { type: "string" },
+          timestamp: { type: "string" },
+          get: { type: "boolean" },
+        },
+      }),
+    );
     if (values.help === true) {
       io.stdout.write(`${this.usage}\n`);
       return EXIT.ok;

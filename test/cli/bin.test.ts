@@ -1,0 +1,57 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BASE_PATH, createBrokenMerchantServer } from "../contract/broken-merchants.js";
+import { MEMORY_SECRET } from "../contract/memory-merchant.js";
+import { listen } from "../contract/serve.js";
+
+// `npx vizochok-kit` as a user runs it in this repository: no build, the bin launcher runs the
+// TypeScript source. The servers live in this process, so the CLI is spawned asynchronously.
+function npx(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npx", ["vizochok-kit", ...args], {
+      env: { ...process.env, CI: "", NO_COLOR: "", npm_config_loglevel: "error", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let good: Awaited<ReturnType<typeof listen>>;
+let broken: Awaited<ReturnType<typeof listen>>;
+beforeAll(async () => {
+  good = await listen(createBrokenMerchantServer("none"));
+  broken = await listen(createBrokenMerchantServer("stale-timestamps-accepted"));
+});
+afterAll(async () => {
+  await good?.close();
+  await broken?.close();
+});
+
+describe("npx vizochok-kit (source checkout, no build)", () => {
+  it("exits 0 with plain PASS lines in a pipe when the contract holds", async () => {
+    const { code, stdout } = await npx(["contract", "--url", `${good.origin}${BASE_PATH}`, "--in-stock-sku", "milk-001", "--only", "signature"], {
+      VIZOCHOK_WEBHOOK_SECRET: MEMORY_SECRET,
+    });
+    expect(code).toBe(0);
+    expect(stdout).not.toContain("\u001b[");
+    expect(stdout.match(/^PASS signature\./gm)).toHaveLength(6);
+  });
+
+  it("exits 1 when a case fails", async () => {
+    const { code, stdout } = await npx(["contract", "--url", `${broken.origin}${BASE_PATH}`, "--secret", MEMORY_SECRET, "--in-stock-sku", "milk-001", "--only", "signature"]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^FAIL signature\.stale /m);
+  });
+
+  it("exits 2 with the usage on stderr for a missing flag", async () => {
+    const { code, stdout, stderr } = await npx(["contract"]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("vizochok-kit contract: --url is required");
+  });
+});
