@@ -18,6 +18,9 @@ interface StoreProduct {
   promo_price?: number | null;
 }
 
+/** Under a loaded CI machine a frame can take longer than expect.poll's 1 s default. */
+const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 50 });
+
 const hryvnia = (value: number) => `${value.toFixed(2).replace(".", ",")} грн`;
 
 describe("the demo page in Chromium", () => {
@@ -33,6 +36,7 @@ describe("the demo page in Chromium", () => {
     demo = await startDemo({ port: 0, stubPort: 0, databasePath: join(dir, "store.db") });
     browser = await launchChromium();
     page = await browser.context.newPage();
+    page.setDefaultTimeout(10_000);
     page.on("pageerror", (error) => pageErrors.push(error.message));
   });
 
@@ -66,7 +70,7 @@ describe("the demo page in Chromium", () => {
 
   it("shows cards with the store's prices for “show me milk”", async () => {
     await page.goto(demo.storeUrl);
-    await expect.poll(() => page.locator("#connection").getAttribute("data-state")).toBe("open");
+    await eventually(() => page.locator("#connection").getAttribute("data-state")).toBe("open");
     await say("show me milk");
     const cards = page.locator("#chat-log .card");
     await cards.first().waitFor();
@@ -79,7 +83,7 @@ describe("the demo page in Chromium", () => {
       const shown = await page.locator(`#chat-log .card[data-sku="${sku}"] .price-now`).first().textContent();
       expect(shown, sku).toBe(hryvnia(await storePrice(sku)));
     }
-    await expect.poll(() => page.locator('#webhook-rows tr[data-kind="products"]').count()).toBeGreaterThan(0);
+    await eventually(() => page.locator('#webhook-rows tr[data-kind="products"]').count()).toBeGreaterThan(0);
     await shot("1-search");
   });
 
@@ -89,9 +93,9 @@ describe("the demo page in Chromium", () => {
     await card.getByRole("button", { name: /^More / }).press("Enter");
     await card.getByRole("button", { name: /^Add / }).press("Enter");
 
-    await expect.poll(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
+    await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
     await page.locator('#store-cart li[data-sku="milk-001"][data-quantity="2"]').waitFor();
-    await expect.poll(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
+    await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
     expect((await storeCart(sessionId)).items).toEqual([expect.objectContaining({ sku: "milk-001", quantity: 2 })]);
     await page.locator('#webhook-rows tr[data-kind="cart"]').first().waitFor();
     await shot("2-added");
@@ -100,9 +104,9 @@ describe("the demo page in Chromium", () => {
   it("removes it when asked by name, in the store too", async () => {
     const sessionId = (await page.locator("#session-id").textContent()) ?? "";
     await say("remove the Lactel milk");
-    await expect.poll(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("0");
+    await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("0");
     await page.locator("#store-cart li.empty").waitFor();
-    await expect.poll(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
+    await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
     expect((await storeCart(sessionId)).items).toEqual([]);
     await shot("3-removed");
   });
@@ -114,14 +118,14 @@ describe("the demo page in Chromium", () => {
     );
     expect(conversationId).toBeTruthy();
     await say("add milk-004");
-    await expect.poll(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
+    await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
 
     await page.reload();
     await page.getByText("Conversation restored — 1 item(s) in your cart.").waitFor();
     expect(await page.locator("#session-id").textContent()).toBe(sessionId);
     await page.locator('#assistant-cart li[data-sku="milk-004"]').waitFor();
     await page.locator('#store-cart li[data-sku="milk-004"]').waitFor();
-    await expect.poll(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
+    await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
     expect(await page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
     await shot("4-restored");
     expect(pageErrors).toEqual([]);
@@ -137,15 +141,14 @@ describe("the demo page in Chromium", () => {
     await checklist.getByRole("button", { name: "Add selected" }).click();
 
     // Done when the badge counts every line the store now holds, the checked ingredients among them.
-    await expect
-      .poll(async () => {
+    await eventually(async () => {
         const items = (await storeCart(sessionId)).items;
         const added = items.filter((item) => checked.includes(item.sku)).length;
         const badge = await page.locator("#cart-badge").getAttribute("data-count");
         return added > 0 && badge === String(items.length);
       })
       .toBe(true);
-    await expect.poll(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
+    await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
     await shot("5-checklist");
   });
 
@@ -160,7 +163,7 @@ describe("the demo page in Chromium", () => {
     const line = (await storeCart(sessionId)).items.find((item) => item.sku === "veg-001");
     expect(await page.locator('#store-cart li[data-sku="veg-001"]').getAttribute("data-quantity")).toBe(String(line?.quantity));
     expect(await page.locator('#store-cart li[data-sku="veg-001"] .line-qty').textContent()).toBe(`${line?.quantity} kg`);
-    await expect.poll(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
+    await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
     await shot("6-grid-add");
   });
 

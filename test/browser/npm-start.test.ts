@@ -112,7 +112,7 @@ describe("npm start", () => {
     expect(demo.errors()).toEqual([]);
     expect(await portIsClosed(storePort)).toBe(true);
     expect(await portIsClosed(stubPort)).toBe(true);
-  });
+  }, 60_000);
 
   it("the demo process exits 0 on SIGINT with both ports closed", async () => {
     const demo = await runDemo(process.execPath, ["--import", "tsx", "reference-store/demo.ts"]);
@@ -126,5 +126,5 @@ describe("npm start", () => {
     expect(demo.errors()).toEqual([]);
     expect(await portIsClosed(storePort)).toBe(true);
     expect(await portIsClosed(stubPort)).toBe(true);
-  });
+  }, 60_000);
 });
