@@ -260,7 +260,7 @@ function banner(demo: Demo, pointedElsewhere: boolean): string {
     `  Demo key            ${demo.publicKey}  (store ${demo.storeId}; admin key ${demo.secretKey})`,
     `  Webhooks go to      ${demo.webhookBaseUrl}/{check-products,cart,cart/items}`,
     `  Webhook secret      ${demo.secret}`,
-    `  Database            ${demo.databasePath}`,
+    `  Database            ${demo.databasePath === ":memory:" ? ":memory:" : resolve(demo.databasePath)}`,
     "",
     pointedElsewhere
       ? "  The stub calls your backend; the page's catalog and cart panels still read the reference store."
