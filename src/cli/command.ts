@@ -17,8 +17,19 @@ export class UsageError extends Error {
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-/** Every command takes `-h, --help`. */
-export const HELP = { help: { type: "boolean", short: "h" } } as const;
+/** The flags naming the backend and its test data, shared by contract, send and doctor. */
+export const BACKEND_OPTIONS = {
+  url: { type: "string" },
+  secret: { type: "string" },
+  config: { type: "string" },
+  "store-id": { type: "string" },
+  "in-stock-sku": { type: "string" },
+} as const;
+
+/** `-h` or `--help` anywhere in a command's arguments; `runCli` answers it before parsing. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes("--help") || argv.includes("-h");
+}
 
 /** Runs a `util.parseArgs` call, turning its errors (unknown flag, missing value) into a `UsageError`. */
 export function parseCommandArgs<T>(parse: () => T): T {

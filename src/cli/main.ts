@@ -1,4 +1,4 @@
-import { EXIT, UsageError, type Command } from "./command.js";
+import { EXIT, UsageError, wantsHelp, type Command } from "./command.js";
 import { contractCommand } from "./commands/contract.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { sendCommand } from "./commands/send.js";
@@ -32,6 +32,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   if (command === undefined) {
     io.stderr.write(`vizochok-kit: unknown command "${name}"\n\n${USAGE}\n`);
     return EXIT.usage;
+  }
+  if (wantsHelp(rest)) {
+    io.stdout.write(`${command.usage}\n`);
+    return EXIT.ok;
   }
   try {
     return await command.run(rest, io);

@@ -3,7 +3,7 @@ import { formatJunitReport } from "../../contract/reporters/junit.js";
 import { createPrettyReporter, isInteractive } from "../../contract/reporters/pretty.js";
 import { runContract, selectCases } from "../../contract/run-contract.js";
 import { parseArgs } from "node:util";
-import { EXIT, HELP, UsageError, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
+import { BACKEND_OPTIONS, EXIT, UsageError, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
 import { loadCliConfig } from "../load-config.js";
 
 const REPORTERS = ["pretty", "junit", "json"] as const;
@@ -35,12 +35,7 @@ Exit codes: 0 all passed, 1 a case failed, 2 bad arguments or config.`,
         args: argv,
         strict: true,
         options: {
-          ...HELP,
-          url: { type: "string" },
-          secret: { type: "string" },
-          config: { type: "string" },
-          "in-stock-sku": { type: "string" },
-          "store-id": { type: "string" },
+          ...BACKEND_OPTIONS,
           reporter: { type: "string", default: "pretty" },
           out: { type: "string" },
           only: { type: "string", multiple: true },
@@ -48,10 +43,6 @@ Exit codes: 0 all passed, 1 a case failed, 2 bad arguments or config.`,
         },
       }),
     );
-    if (values.help === true) {
-      io.stdout.write(`${this.usage}\n`);
-      return EXIT.ok;
-    }
     if (values.list === true) {
       for (const c of selectCases(values.only)) io.stdout.write(`${c.id.padEnd(34)} ${c.title}\n`);
       return EXIT.ok;

@@ -4,7 +4,7 @@ import { createContractClient, type ContractClient, type WebhookCall, type Webho
 import { formatMs, isInteractive } from "../../contract/reporters/pretty.js";
 import { webhookUrlProblem } from "../../testing/url-policy.js";
 import { parseArgs } from "node:util";
-import { EXIT, HELP, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
+import { BACKEND_OPTIONS, EXIT, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
 import { loadCliConfig } from "../load-config.js";
 
 type Level = "ok" | "warn" | "fail";
@@ -40,19 +40,10 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
         args: argv,
         strict: true,
         options: {
-          ...HELP,
-          url: { type: "string" },
-          secret: { type: "string" },
-          config: { type: "string" },
-          "store-id": { type: "string" },
-          "in-stock-sku": { type: "string" },
+          ...BACKEND_OPTIONS,
         },
       }),
     );
-    if (values.help === true) {
-      io.stdout.write(`${this.usage}\n`);
-      return EXIT.ok;
-    }
     const baseUrl = required(values.url, "--url");
     const secret = secretFrom(values.secret, io);
     const config = await loadCliConfig(io, values, { needsInStockSku: false });

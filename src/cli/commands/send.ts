@@ -1,7 +1,7 @@
 import { createContractClient, type WebhookCall, type WebhookTarget } from "../../contract/client.js";
 import { formatMs } from "../../contract/reporters/pretty.js";
 import { parseArgs } from "node:util";
-import { EXIT, HELP, UsageError, numberFrom, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
+import { BACKEND_OPTIONS, EXIT, UsageError, numberFrom, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
 import { loadCliConfig } from "../load-config.js";
 
 const KINDS: Record<string, WebhookTarget> = { products: "products", cart: "cart", "cart-get": "cartGet" };
@@ -34,11 +34,7 @@ prints the status, the latency and the answer. Exits 0 on a 2xx answer.
         strict: true,
         allowPositionals: true,
         options: {
-          ...HELP,
-          url: { type: "string" },
-          secret: { type: "string" },
-          config: { type: "string" },
-          "store-id": { type: "string" },
+          ...BACKEND_OPTIONS,
           sku: { type: "string", multiple: true },
           action: { type: "string", default: "add" },
           quantity: { type: "string" },
@@ -50,10 +46,6 @@ prints the status, the latency and the answer. Exits 0 on a 2xx answer.
         },
       }),
     );
-    if (values.help === true) {
-      io.stdout.write(`${this.usage}\n`);
-      return EXIT.ok;
-    }
     const kind = positionals[0];
     const target = kind === undefined ? undefined : KINDS[kind];
     if (target === undefined || positionals.length > 1) throw new UsageError("name one webhook: products, cart or cart-get");

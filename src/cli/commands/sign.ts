@@ -1,6 +1,6 @@
 import { signWebhook } from "../../signature.js";
 import { parseArgs } from "node:util";
-import { EXIT, HELP, UsageError, numberFrom, parseCommandArgs, secretFrom, type Command } from "../command.js";
+import { EXIT, UsageError, numberFrom, parseCommandArgs, secretFrom, type Command } from "../command.js";
 
 export const signCommand: Command = {
   name: "sign",
@@ -26,17 +26,12 @@ Example:
         args: argv,
         strict: true,
         options: {
-          ...HELP,
           secret: { type: "string" },
           timestamp: { type: "string" },
           get: { type: "boolean" },
         },
       }),
     );
-    if (values.help === true) {
-      io.stdout.write(`${this.usage}\n`);
-      return EXIT.ok;
-    }
     const secret = secretFrom(values.secret, io);
     const timestamp = numberFrom(values.timestamp, "--timestamp") ?? Math.floor(io.now() / 1000);
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new UsageError("--timestamp must be unix seconds");
