@@ -118,7 +118,7 @@ describe("vizochok-kit send and doctor", () => {
   it("doctor: a server clock 10 minutes ahead fails with the NTP fix", async () => {
     const io = createFakeIo();
     expect(await runCli(["doctor", "--url", `${skewed.origin}${BASE_PATH}`, "--secret", MEMORY_SECRET], io)).toBe(1);
-    expect(io.out()).toMatch(/^FAIL clock skew: the server's clock is 60[01] s ahead of this machine's$/m);
+    expect(io.out()).toMatch(/^FAIL clock skew: the server's clock is (599|600|601) s ahead of this machine's$/m);
     expect(io.out()).toContain("fix: run NTP on the server (chrony or systemd-timesyncd)");
   });
 
