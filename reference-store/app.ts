@@ -3,6 +3,7 @@ import express, { type Express } from "express";
 import { createWebhookRouter, type WebhookLogger } from "vizochok-merchant-kit";
 import { createAuditLog, withAudit, type AuditLog } from "./audit-log.js";
 import { DEFAULT_CATALOG_PATH, loadCatalog, type Catalog } from "./catalog.js";
+import { startCheckpointer } from "./checkpointer.js";
 import { openDatabase, prepareDatabase } from "./database.js";
 import { createStoreHandlers } from "./handlers.js";
 import { createJsonLogger } from "./json-logger.js";
@@ -39,8 +40,8 @@ export interface StoreApp {
   store: Store;
   db: Database;
   audit: AuditLog;
-  /** Closes the database if the app opened it. */
-  close(): void;
+  /** Closes the database if the app opened it (after its checkpointer thread stops). */
+  close(): Promise<void>;
 }
 
 const DEFAULT_BUDGET_MS = 4_500;
@@ -91,14 +92,18 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
       }),
     );
     app.use(createStorefrontRouter({ db, store }));
+    const checkpointer = ownsDb && !db.memory ? startCheckpointer({ databasePath: db.name }) : undefined;
+    let closed: Promise<void> | undefined;
     return {
       app,
       store,
       db,
       audit,
-      close() {
-        if (ownsDb && db.open) db.close();
-      },
+      close: () =>
+        (closed ??= (async () => {
+          await checkpointer?.stop();
+          if (ownsDb && db.open) db.close();
+        })()),
     };
   }
 }

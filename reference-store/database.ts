@@ -33,6 +33,8 @@ export function prepareDatabase(db: Database): void {
   db.pragma("journal_mode = WAL");
   // NORMAL in WAL mode can lose the last commits on power loss, never on a process crash.
   db.pragma("synchronous = NORMAL");
+  // A checkpointer thread (see checkpointer.ts) normally keeps the WAL short; this is the fallback.
+  db.pragma("wal_autocheckpoint = 10000");
   db.pragma("foreign_keys = ON");
   migrate(db);
 }

@@ -53,9 +53,10 @@ export async function startStoreServer(options: StartStoreServerOptions): Promis
       const force = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs ?? 10_000);
       server.close(() => {
         clearTimeout(force);
-        storeApp.close();
-        logger.info({}, "stopped");
-        resolve();
+        void storeApp.close().then(() => {
+          logger.info({}, "stopped");
+          resolve();
+        });
       });
       server.closeIdleConnections();
     }));

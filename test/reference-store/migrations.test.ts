@@ -69,24 +69,24 @@ describe("migrate()", () => {
 });
 
 describe("seedCatalog()", () => {
-  it("loads an empty database once and leaves a seeded one alone", () => {
+  it("loads an empty database once and leaves a seeded one alone", async () => {
     const path = tempDbPath();
     const first = createStoreApp({ databasePath: path, secret: SECRET, seed: SMALL_CATALOG, logger: silentLogger });
     first.db.prepare("UPDATE stock SET on_hand_milli = 7000 WHERE store_id = 'store-1' AND sku = 'milk'").run();
-    first.close();
+    await first.close();
     const second = createStoreApp({ databasePath: path, secret: SECRET, seed: SMALL_CATALOG, logger: silentLogger });
     expect(second.db.prepare("SELECT on_hand_milli FROM stock WHERE store_id = 'store-1' AND sku = 'milk'").pluck().get()).toBe(7000);
     expect(second.db.prepare("SELECT COUNT(*) FROM products").pluck().get()).toBe(SMALL_CATALOG.products.length);
-    second.close();
+    await second.close();
   });
 
-  it("seeds fixtures/catalog.json by default", () => {
+  it("seeds fixtures/catalog.json by default", async () => {
     const app = createStoreApp({ databasePath: ":memory:", secret: SECRET, logger: silentLogger });
     expect(app.db.prepare("SELECT COUNT(*) FROM products").pluck().get()).toBeGreaterThanOrEqual(200);
     expect(app.store.products({ store_id: "store-1", skus: ["milk-001", "milk-003"] }).products).toEqual([
       { sku: "milk-001", price: 42.5, in_stock: true, promo_price: 38.9, promo_label: "-8%" },
       { sku: "milk-003", price: 44.9, in_stock: false },
     ]);
-    app.close();
+    await app.close();
   });
 });

@@ -4,8 +4,8 @@ import type { StoreApp } from "../../reference-store/app.js";
 import { createTestApp } from "./helpers.js";
 
 const apps: StoreApp[] = [];
-afterEach(() => {
-  for (const app of apps.splice(0)) app.close();
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 function start(options: Parameters<typeof createTestApp>[0] = {}): StoreApp {
   const app = createTestApp(options);

@@ -6,8 +6,8 @@ import { createClock, createTestApp, makeTempDir, reservationMismatches, signedG
 
 const apps: StoreApp[] = [];
 const temps: (() => void)[] = [];
-afterEach(() => {
-  for (const app of apps.splice(0)) app.close();
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
   for (const remove of temps.splice(0)) remove();
 });
 
