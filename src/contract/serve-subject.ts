@@ -14,6 +14,11 @@ export interface ServedSubject {
 /**
  * Starts an `http.Server`, a request listener or an Express app on 127.0.0.1:0. A server that
  * is already listening is used where it is and left running.
+ *
+ * @example
+ * const served = await serveSubject(app, "/api/vizochok");
+ * const report = await runContract({ baseUrl: served.baseUrl, secret, config });
+ * await served.close();
  */
 export async function serveSubject(app: ContractApp, basePath = ""): Promise<ServedSubject> {
   const server = typeof app === "function" ? createServer(app) : app;

@@ -21,6 +21,10 @@ const CLEAR_LINE = "\r\u001b[2K";
 /**
  * Human-readable output: one line per case, the failure's evidence and fix indented under it,
  * a summary at the end. On a terminal it adds colour and a progress line; in CI it is plain text.
+ *
+ * @example
+ * const pretty = createPrettyReporter({ write: (t) => process.stdout.write(t), interactive: isInteractive(process.stdout, process.env) });
+ * pretty.finish(await runContract({ baseUrl, secret, config, onCaseStart: pretty.onCaseStart, onCaseEnd: pretty.onCaseEnd }));
  */
 export function createPrettyReporter(options: PrettyReporterOptions): PrettyReporter {
   const c = options.interactive ? COLORS : PLAIN;
@@ -62,7 +66,12 @@ export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
 }
 
-/** Colour and progress only on a terminal, and never when NO_COLOR or CI is set or TERM is dumb. */
+/**
+ * Colour and progress only on a terminal, and never when NO_COLOR or CI is set or TERM is dumb.
+ *
+ * @example
+ * isInteractive(process.stdout, process.env); // false in a pipe or on a CI runner
+ */
 export function isInteractive(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
   if (stream.isTTY !== true) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
