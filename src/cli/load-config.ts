@@ -2,6 +2,9 @@ import { parseContractConfig, type ResolvedContractConfig } from "../contract/co
 import { UsageError } from "./command.js";
 import type { CliIo } from "./io.js";
 
+/** Stands in for `inStockSku` when a command (send, doctor) can do without one. */
+export const NO_SKU = "-";
+
 /** Reads `--config FILE`, with `--in-stock-sku` and `--store-id` as overrides or instead of a file. */
 export async function loadCliConfig(
   io: CliIo,
@@ -26,7 +29,7 @@ export async function loadCliConfig(
   if (flags["store-id"] !== undefined) input = { ...input, storeId: flags["store-id"] };
   if (input.inStockSku === undefined) {
     if (options.needsInStockSku) throw new UsageError("the contract needs test data: pass --config FILE (with inStockSku) or --in-stock-sku SKU");
-    input = { ...input, inStockSku: "-" };
+    input = { ...input, inStockSku: NO_SKU };
   }
   const parsed = parseContractConfig(input);
   if (!parsed.ok) throw new UsageError(parsed.message);

@@ -96,7 +96,7 @@ export function createContractClient(options: ContractClientOptions): ContractCl
       url: `${baseUrl}${path}${search}`,
       headers,
       body: sentBody,
-      sent: `${method} ${path}${search}${sentBody === undefined ? "" : ` ${abbreviate(sentBody)}`}`,
+      sent: `${method} ${path}${search}${sentBody === undefined ? "" : ` ${abbreviate(sentBody) || "(empty body)"}`}`,
     };
   }
 

@@ -5,7 +5,7 @@ import { formatMs, isInteractive } from "../../contract/reporters/pretty.js";
 import { webhookUrlProblem } from "../../testing/url-policy.js";
 import { parseArgs } from "node:util";
 import { BACKEND_OPTIONS, EXIT, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
-import { loadCliConfig } from "../load-config.js";
+import { NO_SKU, loadCliConfig } from "../load-config.js";
 
 type Level = "ok" | "warn" | "fail";
 interface Finding {
@@ -48,7 +48,7 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
     const secret = secretFrom(values.secret, io);
     const config = await loadCliConfig(io, values, { needsInStockSku: false });
     const client = createContractClient({ baseUrl, secret, paths: config.paths, now: io.now });
-    const skus = config.inStockSku === "-" ? [] : [config.inStockSku];
+    const skus = config.inStockSku === NO_SKU ? [] : [config.inStockSku];
 
     const findings: Finding[] = [...(await checkUrl(baseUrl))];
     const calls: Array<[string, WebhookCall]> = [
