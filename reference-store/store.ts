@@ -90,8 +90,11 @@ export function createStore(options: StoreOptions): Store {
   const offerJoins = `JOIN prices pr ON pr.sku = p.sku AND pr.store_id = @store_id
     JOIN stock s ON s.sku = p.sku AND s.store_id = @store_id`;
   const statements = {
+    // CROSS JOIN pins the loop order: walk the requested SKUs and look each one up. Left to itself
+    // the planner scans every price in the store and searches the SKU list for each (20× slower).
     offers: db.prepare<{ store_id: string; skus: string }, OfferRow>(`
-      SELECT ${offerColumns} FROM json_each(@skus) j JOIN products p ON p.sku = j.value ${offerJoins} ORDER BY j.key`),
+      SELECT ${offerColumns} FROM json_each(@skus) j CROSS JOIN products p ON p.sku = j.value ${offerJoins.replaceAll("JOIN", "CROSS JOIN")}
+      ORDER BY j.key`),
     offer: db.prepare<{ store_id: string; sku: string }, OfferRow>(
       `SELECT ${offerColumns} FROM products p ${offerJoins} WHERE p.sku = @sku`,
     ),
