@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { createPrettyReporter, formatJsonReport, formatJunitReport, isInteractive, type ContractReport } from "vizochok-merchant-kit/testing";
@@ -42,6 +43,26 @@ describe("formatJunitReport()", () => {
     expect(failed.failure["#text"]).toContain("POST /cart {not json → 500 <html>");
     expect(failed["system-out"]).toBe("p95 <1 ms & fine");
     expect(skipped.skipped.message).toBe("no outOfStockSku in the config");
+  });
+});
+
+describe("formatJunitReport() on any text a backend can send", () => {
+  // XML 1.0 cannot carry most control characters or lone surrogates; they are replaced, the rest kept.
+  // eslint-disable-next-line no-control-regex
+  const representable = (text: string) => text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+
+  it("stays valid XML and keeps every representable character of the message", () => {
+    const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", trimValues: false, parseTagValue: false, processEntities: true, htmlEntities: false });
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), (first, second) => {
+        const message = `${first}\n${second}`;
+        const xml = formatJunitReport({ ...report, results: [{ ...report.results[1]!, message, notes: [] }] });
+        expect(XMLValidator.validate(xml)).toBe(true);
+        const failure = parser.parse(xml).testsuites.testsuite.testcase.failure;
+        expect(String(failure["#text"] ?? "")).toBe(representable(message).replace(/\r\n?/g, "\n"));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
