@@ -74,7 +74,7 @@ function requestsFrom(pool: { body: string; headers: Record<string, string> }[])
  * Open-loop load: one request every 2 ms whatever the answers do, each on a kept-alive socket, so
  * the latency is what a steady 500 req/s stream sees (autocannon's `overallRate` sends in bursts).
  */
-async function atFixedRate(url: string, pool: { body: string; headers: Record<string, string> }[], rate = 500, seconds = 8) {
+async function atFixedRate(url: string, pool: { body: string; headers: Record<string, string> }[], rate = 500, seconds = 6) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const target = new URL(url);
   const latencies: number[] = [];
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     const storeAdd = await atFixedRate(`${store!.url}/api/vizochok/cart`, signedPool(4_000, addBody));
     const memoryAdd = await atFixedRate(`${memory!.url}/api/vizochok/cart`, signedPool(4_000, addBody));
     console.log(
-      `(b) cart add at a fixed 500 req/s for 8 s, open loop\n` +
+      `(b) cart add at a fixed 500 req/s for 6 s, open loop\n` +
         `  reference store: p50 ${storeAdd.p50.toFixed(2)} ms, p99 ${storeAdd.p99.toFixed(2)} ms, max ${storeAdd.max.toFixed(1)} ms\n` +
         `  in-memory handler: p50 ${memoryAdd.p50.toFixed(2)} ms, p99 ${memoryAdd.p99.toFixed(2)} ms, max ${memoryAdd.max.toFixed(1)} ms\n` +
         `  p99 ratio store/in-memory: ${(storeAdd.p99 / memoryAdd.p99).toFixed(2)}× — target p99 ≤ 10 ms → ${storeAdd.p99 <= 10 ? "met" : "NOT met"}`,
