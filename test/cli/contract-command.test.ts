@@ -117,6 +117,16 @@ describe("vizochok-kit contract", () => {
     expect(io.err()).toContain("vizochok-kit contract --url BASE --secret S [--config FILE]");
   });
 
+  it("exits 1 with one line when the backend cannot be reached", async () => {
+    const closed = await listen(createBrokenMerchantServer("none"));
+    await closed.close();
+    const io = createFakeIo();
+    const { code, out, err } = await contract(closed.origin, [], io);
+    expect(code).toBe(1);
+    expect(out).toBe("");
+    expect(err).toBe("vizochok-kit contract: cannot reach the backend: POST /check-products " + '{"skus":["milk-001"],"store_id":"store-1"} got no answer: ECONNREFUSED\n');
+  });
+
   it("lists the cases with --list", async () => {
     const io = createFakeIo();
     expect(await runCli(["contract", "--list", "--only", "reliability"], io)).toBe(0);

@@ -1,3 +1,4 @@
+import { createContractClient } from "../../contract/client.js";
 import { formatJsonReport } from "../../contract/reporters/json.js";
 import { formatJunitReport } from "../../contract/reporters/junit.js";
 import { createPrettyReporter, isInteractive } from "../../contract/reporters/pretty.js";
@@ -58,6 +59,15 @@ Exit codes: 0 all passed, 1 a case failed, 2 bad arguments or config.`,
       only = values.only === undefined ? undefined : selectCases(values.only).map((c) => c.id);
     } catch (error) {
       throw new UsageError((error as Error).message);
+    }
+
+    // One request first: an unreachable backend is one clear line, not 33 identical failures.
+    const probe = createContractClient({ baseUrl, secret, paths: config.paths, now: io.now, timeoutMs: 10_000 });
+    try {
+      await probe.send({ target: "products", body: { skus: [config.inStockSku], store_id: config.storeId } });
+    } catch (error) {
+      io.stderr.write(`vizochok-kit contract: cannot reach the backend: ${(error as Error).message}\n`);
+      return EXIT.failed;
     }
 
     // Pretty output goes to the terminal unless the machine-readable report takes stdout.
