@@ -29,7 +29,8 @@ Runs the VIZOCHOK contract against BASE/check-products, BASE/cart and BASE/cart/
   --list              list the cases and exit
   -h, --help          show this help
 
-Exit codes: 0 all passed, 1 a case failed, 2 bad arguments or config.`,
+Exit codes: 0 all passed, 1 a case failed or the backend cannot be reached, 2 bad arguments
+or config.`,
   async run(argv, io) {
     const { values } = parseCommandArgs(() =>
       parseArgs({
