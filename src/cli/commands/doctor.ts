@@ -33,6 +33,7 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
   --secret S         the webhook secret (default: $VIZOCHOK_WEBHOOK_SECRET)
   --config FILE      the contract config, for its paths, storeId and inStockSku
   --store-id ID      default: the config's storeId, else store-1
+  --in-stock-sku SKU what the products check asks for (default: the config's, else no SKU)
   -h, --help         show this help`,
   async run(argv, io) {
     const { values } = parseCommandArgs(() =>
