@@ -142,6 +142,7 @@ export async function createVizochokStub(options: VizochokStubOptions): Promise<
         chat.close();
         server.close(() => {
           index.close();
+          sender.close();
           resolve();
         });
         server.closeAllConnections();

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { z } from "zod";
 import { signWebhook } from "../signature.js";
 import { webhookUrlProblem } from "./url-policy.js";
@@ -45,7 +47,12 @@ export interface WebhookSenderOptions {
 export interface WebhookSender {
   post<T>(target: WebhookTarget, body: unknown, schema: z.ZodType<T>): Promise<SendResult<T>>;
   get<T>(target: WebhookTarget, query: Record<string, string>, schema: z.ZodType<T>): Promise<SendResult<T>>;
+  /** Closes the kept-alive connections. */
+  close(): void;
 }
+
+/** Connections kept open per retailer host; beyond this, webhooks wait for a free one (within their timeout). */
+const MAX_SOCKETS_PER_HOST = 64;
 
 /**
  * Sends signed webhooks the way VIZOCHOK does: JSON, a per-tenant timeout, one retry after
@@ -53,6 +60,10 @@ export interface WebhookSender {
  */
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
   let nextId = 1;
+  // Keep-alive connections, reused most-recent-first so a few warm sockets carry the load.
+  const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST, scheduling: "lifo" as const };
+  const httpAgent = new HttpAgent(agentOptions);
+  const httpsAgent = new HttpsAgent(agentOptions);
 
   async function attempt<T>(
     target: WebhookTarget,
@@ -96,18 +107,14 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     const problem = webhookUrlProblem(url, options.enforceProductionUrls);
     if (problem !== undefined) return fail("blocked_url", problem);
 
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), target.timeoutMs);
+    const deadline: Deadline = { expired: false };
+    const timer = setTimeout(() => {
+      deadline.expired = true;
+      deadline.request?.destroy();
+    }, target.timeoutMs);
     try {
-      const response = await fetch(url, {
-        method,
-        headers,
-        ...(method === "POST" ? { body: rawBody } : {}),
-        signal: controller.signal,
-        redirect: "manual",
-      });
-      const text = await response.text();
-      delivery.response = { status: response.status, body: parseJson(text), rawBody: text };
+      const response = await roundTrip(url, method, headers, rawBody, deadline);
+      delivery.response = { status: response.status, body: parseJson(response.text), rawBody: response.text };
       if (response.status >= 500) return fail("http_5xx");
       if (response.status !== 200) return fail("http_error");
       const parsed = schema.safeParse(delivery.response.body);
@@ -116,12 +123,50 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       }
       return { ok: true, data: parsed.data };
     } catch (error) {
-      if (controller.signal.aborted) return fail("timeout");
-      const cause = (error as { cause?: unknown }).cause;
-      return fail("network_error", String(cause ?? error));
+      if (deadline.expired) return fail("timeout");
+      return fail("network_error", String(error));
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** One HTTP exchange. A kept-alive socket the server closed while idle is replaced once, transparently. */
+  async function roundTrip(url: string, method: "GET" | "POST", headers: Record<string, string>, rawBody: string, deadline: Deadline) {
+    try {
+      return await exchangeOnce(url, method, headers, rawBody, deadline);
+    } catch (error) {
+      if (!(error instanceof StaleSocketError) || deadline.expired) throw error;
+      return exchangeOnce(url, method, headers, rawBody, deadline);
+    }
+  }
+
+  function exchangeOnce(url: string, method: "GET" | "POST", headers: Record<string, string>, rawBody: string, deadline: Deadline) {
+    return new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const https = url.startsWith("https:");
+      const body = method === "POST" ? Buffer.from(rawBody) : undefined;
+      const request: ClientRequest = (https ? httpsRequest : httpRequest)(url, {
+        method,
+        headers: body === undefined ? headers : { ...headers, "content-length": String(body.length) },
+        agent: https ? httpsAgent : httpAgent,
+      });
+      deadline.request = request;
+      let answered = false;
+      request.on("response", (response: IncomingMessage) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        response.on("error", reject);
+        response.on("close", () => {
+          if (!response.complete) reject(new Error("the connection closed before the answer was complete"));
+        });
+      });
+      request.on("error", (error: NodeJS.ErrnoException) => {
+        const stale = request.reusedSocket && !answered && (error.code === "ECONNRESET" || error.code === "EPIPE");
+        reject(stale ? new StaleSocketError(error.message) : error);
+      });
+      request.end(body);
+    });
   }
 
   async function send<T>(target: WebhookTarget, method: "GET" | "POST", url: string, rawBody: string, schema: z.ZodType<T>): Promise<SendResult<T>> {
@@ -140,7 +185,19 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
       return send(target, "GET", url.toString(), "", schema);
     },
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
   };
+}
+
+class StaleSocketError extends Error {}
+
+/** Set when the webhook's timeout passes; the request in flight is destroyed. */
+interface Deadline {
+  expired: boolean;
+  request?: ClientRequest;
 }
 
 /** The answer as JSON when it is JSON, else the text as it came. */

@@ -1,9 +1,16 @@
-// `npm run bench -- stub`: 50 concurrent widget clients run a scripted conversation against the
-// stub and the reference store (the store in its own process, over loopback). Reports turns/s, p50/p99
-// turn latency, and where a search turn's time goes: search index, products webhook, framing.
-// Baseline: the same clients talking to an agent that only echoes (no search, no webhook).
+// `npm run bench -- stub`: widget clients run a scripted conversation against the stub and the
+// reference store. Three processes, so the load generator never shares an event loop with what
+// it measures: this one (the clients), the stub (`--role stub`) and the store (`--role store`),
+// talking over loopback. Reports turns/s, p50/p99 turn latency, where a search turn's time goes
+// (search index, products webhook, agent, framing and queueing), CPU per process, and a sweep
+// over the number of clients. Baseline: the same clients talking to an agent that only echoes.
+// `BENCH_PROFILE=dir` writes a `--cpu-prof` profile of the stub and the store into `dir`.
+import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
 import { silentLogger } from "vizochok-merchant-kit";
 import {
   createScriptedAgent,
@@ -11,41 +18,219 @@ import {
   createWidgetClient,
   type Agent,
   type TenantConfig,
-  type VizochokStub,
+  type WebhookDelivery,
+  type WidgetClient,
 } from "vizochok-merchant-kit/testing";
 import { createStoreApp } from "../../reference-store/app.js";
 import { catalog, recipes } from "../stub/harness.js";
-import { median, startServerProcess } from "./harness.js";
+import { median } from "./harness.js";
 
-const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
-const ROUNDS = 4;
-const SCRIPT = ["show me milk", "add 1 of the first one", "do you have oat milk?", "what's in my cart?", "clear my cart"];
 const SECRET = "whsec_bench_stub";
+const SCRIPT = ["show me milk", "add 1 of the first one", "do you have oat milk?", "what's in my cart?", "clear my cart"];
+const SEARCH = SCRIPT[0]!;
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const SWEEP = [1, 5, 10, 20, 30, CLIENTS].filter((n, i, all) => all.indexOf(n) === i).sort((a, b) => a - b);
+const MAX_CLIENTS = Math.max(...SWEEP);
+const here = fileURLToPath(import.meta.url);
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 
-async function run(label: string, agent: Agent) {
-  const store = await startServerProcess(new URL(import.meta.url).pathname, ["--store-child"]);
-  const base = `${store.url}/api/vizochok`;
-  const tenant: TenantConfig = {
-    id: "bench",
-    publicKey: "pk_bench",
-    secretKey: "sk_bench",
+/** What the stub measured for one turn, from the agent's start to its last frame. */
+interface ServerTurn {
+  text: string;
+  agentMs: number;
+  /** The search tool: index, signing, the products webhook, parsing. */
+  searchMs: number;
+}
+
+/** CPU seconds and event-loop utilisation of one process over the measured window. */
+interface ProcessLoad {
+  cpuMs: number;
+  elu: number;
+}
+
+type ToChild = { type: "start" } | { type: "stats" } | { type: "exit" };
+interface Deliveries {
+  products: number[];
+  cart: number[];
+}
+
+type FromChild = { type: "ready"; port: number } | { type: "stats"; load: ProcessLoad; turns: ServerTurn[]; deliveries: Deliveries };
+
+// ---------------------------------------------------------------- child processes
+
+function measureLoad() {
+  let cpu = process.cpuUsage();
+  let elu = performance.eventLoopUtilization();
+  return {
+    reset() {
+      cpu = process.cpuUsage();
+      elu = performance.eventLoopUtilization();
+    },
+    read(): ProcessLoad {
+      const used = process.cpuUsage(cpu);
+      return { cpuMs: (used.user + used.system) / 1000, elu: performance.eventLoopUtilization(elu).utilization };
+    },
+  };
+}
+
+function serveChild(port: number, close: () => Promise<void>, turns: ServerTurn[] = [], deliveries: Deliveries = { products: [], cart: [] }): void {
+  const load = measureLoad();
+  process.on("message", (message: ToChild) => {
+    if (message.type === "start") {
+      load.reset();
+      turns.length = 0;
+      deliveries.products.length = 0;
+      deliveries.cart.length = 0;
+    } else if (message.type === "stats") {
+      const taken = { products: deliveries.products.splice(0), cart: deliveries.cart.splice(0) };
+      process.send!({ type: "stats", load: load.read(), turns: turns.splice(0), deliveries: taken } satisfies FromChild);
+    } else {
+      // A normal exit, so --cpu-prof writes its profile.
+      void close().then(() => process.exit(0));
+    }
+  });
+  process.send!({ type: "ready", port } satisfies FromChild);
+}
+
+async function storeChild(): Promise<void> {
+  const store = createStoreApp({ databasePath: ":memory:", secret: SECRET, logger: silentLogger });
+  const server: Server = store.app.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  serveChild((server.address() as AddressInfo).port, async () => {
+    server.closeAllConnections();
+    server.close();
+    await store.close();
+  });
+}
+
+const echo: Agent = {
+  async respond({ reply }) {
+    reply.say("echo echo echo echo echo echo");
+  },
+};
+
+/** Times each turn of `agent` and its search tool. */
+function timedAgent(agent: Agent, turns: ServerTurn[]): Agent {
+  return {
+    async respond(turn) {
+      const text = turn.input.type === "message" ? turn.input.text : turn.input.type;
+      const record: ServerTurn = { text, agentMs: 0, searchMs: 0 };
+      const search = turn.tools.search;
+      const tools = {
+        ...turn.tools,
+        async search(query: string, limit?: number) {
+          const t0 = performance.now();
+          try {
+            return await search(query, limit);
+          } finally {
+            record.searchMs += performance.now() - t0;
+          }
+        },
+      };
+      const t0 = performance.now();
+      await agent.respond({ ...turn, tools });
+      record.agentMs = performance.now() - t0;
+      turns.push(record);
+    },
+  };
+}
+
+async function stubChild(storeUrl: string): Promise<void> {
+  const base = `${storeUrl}/api/vizochok`;
+  const turns: ServerTurn[] = [];
+  const deliveries: Deliveries = { products: [], cart: [] };
+  const limits = { connectionsPerKey: MAX_CLIENTS, messagesPerWindow: 1e9, userMessagesPerDay: 1e9, userConversationsPerDay: 1e9 };
+  const tenant = (id: string): TenantConfig => ({
+    id,
+    publicKey: `pk_${id}`,
+    secretKey: `sk_${id}`,
     stores: ["store-1"],
     webhooks: { products_url: `${base}/check-products`, cart_url: `${base}/cart`, cart_get_url: `${base}/cart/items`, secret: SECRET },
     catalog: catalog.products,
-    limits: { connectionsPerKey: CLIENTS, messagesPerWindow: 1e9, userMessagesPerDay: 1e9, userConversationsPerDay: 1e9 },
+    limits,
+  });
+  const scripted = timedAgent(createScriptedAgent({ recipes }), turns);
+  const echoing = timedAgent(echo, turns);
+  const stub = await createVizochokStub({
+    tenants: [tenant("bench"), tenant("echo")],
+    agent: ({ id }) => (id === "echo" ? echoing : scripted),
+    maxDeliveries: 1,
+    onDelivery(delivery: WebhookDelivery) {
+      if (delivery.kind === "products" || delivery.kind === "cart") deliveries[delivery.kind].push(delivery.latencyMs);
+    },
+  });
+  serveChild(stub.port, () => stub.close(), turns, deliveries);
+}
+
+// ---------------------------------------------------------------- the load generator
+
+interface Child {
+  port: number;
+  stats(): Promise<Extract<FromChild, { type: "stats" }>>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+async function startChild(args: string[]): Promise<Child> {
+  const profile = process.env.BENCH_PROFILE;
+  const execArgv = ["--import", "tsx", ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [])];
+  const child: ChildProcess = fork(here, args, { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  let waiting: { resolve(message: FromChild): void; reject(error: Error): void } | undefined;
+  child.on("message", (message) => waiting?.resolve(message as FromChild));
+  child.on("exit", (code) => waiting?.reject(new Error(`${args.join(" ")} exited with ${code}`)));
+  const next = () => new Promise<FromChild>((resolve, reject) => (waiting = { resolve, reject }));
+  const ready = await next();
+  if (ready.type !== "ready") throw new Error(`${args.join(" ")}: expected ready`);
+  return {
+    port: ready.port,
+    start: () => child.send({ type: "start" } satisfies ToChild),
+    async stats() {
+      const answer = next();
+      child.send({ type: "stats" } satisfies ToChild);
+      const stats = await answer;
+      if (stats.type !== "stats") throw new Error(`${args.join(" ")}: expected stats`);
+      return stats;
+    },
+    async stop() {
+      const exited = once(child, "exit");
+      child.send({ type: "exit" } satisfies ToChild);
+      await exited;
+    },
   };
-  const stub: VizochokStub = await createVizochokStub({ tenants: [tenant], agent });
-  const turns: Array<{ text: string; ms: number }> = [];
-  const clients = Array.from({ length: CLIENTS }, (_, i) =>
-    createWidgetClient({ url: stub.wsUrl, publicKey: "pk_bench", storeId: "store-1", userId: `bench-${i}` }),
+}
+
+interface RunResult {
+  label: string;
+  clients: number;
+  turns: number;
+  turnsPerSecond: number;
+  p50: number;
+  p99: number;
+  search50: number;
+  server: ServerTurn[];
+  deliveries: Deliveries;
+  load: { clients: ProcessLoad; stub: ProcessLoad; store: ProcessLoad; seconds: number };
+}
+
+let runs = 0;
+
+async function run(label: string, key: string, clientCount: number, stub: Child, store: Child): Promise<RunResult> {
+  const run = runs++;
+  const rounds = Math.max(4, Math.ceil(200 / (clientCount * SCRIPT.length)));
+  const wsUrl = `ws://127.0.0.1:${stub.port}/api/v1/ws/chat`;
+  const clients: WidgetClient[] = Array.from({ length: clientCount }, (_, i) =>
+    createWidgetClient({ url: wsUrl, publicKey: key, storeId: "store-1", userId: `bench-${run}-${i}` }),
   );
   await Promise.all(clients.map((c) => c.connect()));
+  const turns: Array<{ text: string; ms: number }> = [];
+  stub.start();
+  store.start();
+  const load = measureLoad();
   const started = performance.now();
   await Promise.all(
     clients.map(async (client) => {
-      for (let round = 0; round < ROUNDS; round++) {
+      for (let round = 0; round < rounds; round++) {
         for (const text of SCRIPT) {
           const t0 = performance.now();
           const frames = await client.send(text);
@@ -56,23 +241,51 @@ async function run(label: string, agent: Agent) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  const products = stub.deliveries.filter((d) => d.kind === "products").map((d) => d.latencyMs);
-  const cart = stub.deliveries.filter((d) => d.kind === "cart").map((d) => d.latencyMs);
+  const ownLoad = load.read();
+  const [stubStats, storeStats] = await Promise.all([stub.stats(), store.stats()]);
   await Promise.all(clients.map((c) => c.close()));
-  await stub.close();
-  await store.stop();
   const all = turns.map((t) => t.ms);
-  const search = turns.filter((t) => t.text === "show me milk").map((t) => t.ms);
-  return { label, turnsPerSecond: turns.length / seconds, p50: percentile(all, 50), p99: percentile(all, 99), search50: median(search), products50: products.length ? median(products) : 0, cart50: cart.length ? median(cart) : 0 };
+  return {
+    label,
+    clients: clientCount,
+    turns: turns.length,
+    turnsPerSecond: turns.length / seconds,
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    search50: median(turns.filter((t) => t.text === SEARCH).map((t) => t.ms)),
+    server: stubStats.turns,
+    deliveries: stubStats.deliveries,
+    load: { clients: ownLoad, stub: stubStats.load, store: storeStats.load, seconds },
+  };
 }
 
-const echo: Agent = {
-  async respond({ reply }) {
-    reply.say("echo echo echo echo echo echo");
-  },
-};
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+const pct = (value: number) => `${(value * 100).toFixed(0)}%`;
 
-// Index alone, no I/O: what the search arm costs per query.
+function printRun(r: RunResult): void {
+  const { clients, stub, store, seconds } = r.load;
+  const cores = (clients.cpuMs + stub.cpuMs + store.cpuMs) / (seconds * 1000);
+  console.log(
+    `${r.label}, ${r.clients} client(s) × ${r.turns / r.clients} turns\n` +
+      `  ${r.turnsPerSecond.toFixed(0)} turns/s, turn p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, search turn p50 ${ms(r.search50)}\n` +
+      `  CPU per turn: clients ${ms(clients.cpuMs / r.turns)}, stub ${ms(stub.cpuMs / r.turns)}, store ${ms(store.cpuMs / r.turns)}` +
+      ` — ${cores.toFixed(2)} of 2 cores busy; event loop busy: stub ${pct(stub.elu)}, store ${pct(store.elu)}, clients ${pct(clients.elu)}`,
+  );
+}
+
+function printBreakdown(r: RunResult, indexMs: number): void {
+  const server = r.server.filter((t) => t.text === SEARCH);
+  const agent = median(server.map((t) => t.agentMs));
+  const search = median(server.map((t) => t.searchMs));
+  const products = median(r.deliveries.products);
+  console.log(
+    `  search turn ("${SEARCH}") at ${r.clients} client(s): ${ms(r.search50)} at the client =\n` +
+      `    index ${ms(indexMs)} + products webhook round trip ${ms(products)} + signing/parsing/cards ${ms(Math.max(0, search - products - indexMs))}` +
+      ` + rest of the agent ${ms(Math.max(0, agent - search))} + framing, WebSocket and queueing ${ms(Math.max(0, r.search50 - agent))}`,
+  );
+}
+
+// The index alone, no I/O: what the search arm costs per query.
 async function searchOnly(): Promise<number> {
   const stub = await createVizochokStub({
     tenants: [{ id: "s", publicKey: "pk_s", secretKey: "sk_s", stores: ["x"], webhooks: { products_url: "http://127.0.0.1:9/", secret: "whsec_s" }, catalog: catalog.products }],
@@ -86,29 +299,38 @@ async function searchOnly(): Promise<number> {
   return (performance.now() - t0) / n;
 }
 
-async function main() {
-await run("warm-up", createScriptedAgent({ recipes }));
-const baseline = await run("echo agent (framing only)", echo);
-const scripted = await run("scripted agent + reference store", createScriptedAgent({ recipes }));
-const indexMs = await searchOnly();
+async function main(): Promise<void> {
+  const store = await startChild(["--role", "store"]);
+  const stub = await startChild(["--role", "stub", `http://127.0.0.1:${store.port}`]);
+  try {
+    await run("warm-up", "pk_bench", CLIENTS, stub, store);
+    await run("warm-up", "pk_echo", CLIENTS, stub, store);
+    const baseline = await run("echo agent (framing only)", "pk_echo", CLIENTS, stub, store);
+    const sweep: RunResult[] = [];
+    for (const clients of SWEEP) sweep.push(await run("scripted agent + reference store", "pk_bench", clients, stub, store));
+    const indexMs = await searchOnly();
+    const scripted = sweep.find((r) => r.clients === CLIENTS)!;
 
-for (const r of [baseline, scripted]) {
-  console.log(`${r.label}\n  ${r.turnsPerSecond.toFixed(0)} turns/s, turn p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (${CLIENTS} clients × ${ROUNDS * SCRIPT.length} turns)`);
-}
-const framing = Math.max(0, scripted.search50 - indexMs - scripted.products50);
-console.log(
-  `search turn ("show me milk") median ${scripted.search50.toFixed(2)} ms (target ≤ 15 ms): ` +
-    `index ${indexMs.toFixed(2)} ms + products webhook ${scripted.products50.toFixed(2)} ms + framing/agent/queueing ${framing.toFixed(2)} ms`,
-);
-console.log(`cart webhook median ${scripted.cart50.toFixed(2)} ms`);
-console.log(`ratio: scripted turn p50 / echo turn p50 = ${(scripted.p50 / baseline.p50).toFixed(2)}×; turns/s ratio ${(scripted.turnsPerSecond / baseline.turnsPerSecond).toFixed(2)}×`);
+    printRun(baseline);
+    for (const r of sweep) printRun(r);
+    console.log("where a search turn's time goes (medians):");
+    for (const r of sweep) printBreakdown(r, indexMs);
+    const cart = median(scripted.deliveries.cart);
+    console.log(`cart webhook round trip median at ${CLIENTS} clients: ${ms(cart)}`);
+    const within = sweep.filter((r) => r.search50 <= 15).at(-1);
+    console.log(
+      `target: search turn median ≤ 15 ms — at ${CLIENTS} clients ${ms(scripted.search50)}; ` +
+        `largest measured concurrency within it: ${within === undefined ? "none" : `${within.clients} client(s) (${ms(within.search50)})`}`,
+    );
+    console.log(
+      `ratio: scripted turn p50 / echo turn p50 = ${(scripted.p50 / baseline.p50).toFixed(2)}×; turns/s ratio ${(scripted.turnsPerSecond / baseline.turnsPerSecond).toFixed(2)}×`,
+    );
+  } finally {
+    await Promise.all([stub.stop(), store.stop()]);
+  }
 }
 
-// Child mode: serve the reference store and print its port for the parent.
-if (process.argv.includes("--store-child")) {
-  const store = createStoreApp({ databasePath: ":memory:", secret: SECRET, logger: silentLogger });
-  const server: Server = store.app.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
-  process.on("SIGTERM", () => process.exit(0));
-} else {
-  await main();
-}
+const role = process.argv[process.argv.indexOf("--role") + 1];
+if (process.argv.includes("--role") && role === "store") await storeChild();
+else if (process.argv.includes("--role") && role === "stub") await stubChild(process.argv[process.argv.indexOf("--role") + 2]!);
+else await main();
