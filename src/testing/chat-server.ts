@@ -32,6 +32,9 @@ export interface ChatServer {
 
 class RoundsExceeded extends Error {}
 
+/** Why a turn's signal aborts once the turn is over; a constant, so no DOMException is built per turn. */
+const TURN_OVER = new Error("the turn is over");
+
 interface Connection {
   ws: WebSocket;
   tenant?: Tenant;
@@ -256,7 +259,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       try {
         const result = await Promise.race([run.then(() => "done" as const), timedOut]);
         if (result === "timeout") {
-          controller.abort();
+          controller.abort(TURN_OVER);
           sendError(connection.ws, "internal_error", "the assistant took too long to answer");
           return Math.ceil(output / 4);
         }
@@ -264,10 +267,10 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         out({ type: "response_complete", conversation_id: conversation.id, session_summary: summary });
       } catch (error) {
         const rounds = error instanceof RoundsExceeded;
-        controller.abort();
+        controller.abort(TURN_OVER);
         sendError(connection.ws, rounds ? "max_rounds_exceeded" : "internal_error", rounds ? "the assistant needed too many steps" : "the assistant failed");
       } finally {
-        controller.abort();
+        controller.abort(TURN_OVER);
       }
       return Math.ceil(output / 4);
     }

@@ -27,6 +27,8 @@ export interface SearchIndex {
 }
 
 const RRF_K = 60;
+/** Ranked answers kept per index; the same queries recur across shoppers. Cleared on every upsert. */
+const CACHE_SIZE = 1000;
 const ARM_DEPTH = 50;
 const MIN_TRIGRAM_OVERLAP = 0.34;
 const FUZZY_WEIGHT = 0.6;
@@ -84,6 +86,7 @@ export function createSearchIndex(): SearchIndex {
     `SELECT d.sku, tri.text FROM tri JOIN docs d ON d.id = tri.rowid WHERE tri MATCH ? AND d.tenant = ?`,
   );
   const skus = new Map<string, Set<string>>();
+  const cache = new Map<string, SearchHit[]>();
 
   const upsert = db.transaction((tenantId: string, products: readonly Product[]) => {
     let known = skus.get(tenantId);
@@ -147,33 +150,45 @@ export function createSearchIndex(): SearchIndex {
   return {
     upsert(tenantId, products) {
       upsert(tenantId, products);
+      cache.clear();
     },
     search(tenantId, query, options = {}) {
       const limit = options.limit ?? 10;
-      const trimmed = query.trim().toLowerCase();
-      const words = queryWords(query);
-      const arms: Array<{ weight: number; skus: string[] }> = [];
-      // A SKU typed as the whole query is an exact hit (SKUs are matched case-insensitively).
-      const exact = [...(skus.get(tenantId) ?? [])].find((sku) => sku === trimmed);
-      if (exact !== undefined) arms.push({ weight: 2, skus: [findSkuCase(tenantId, exact)] });
-      if (words.length > 0) {
-        arms.push({ weight: 1, skus: fullTextRanks(tenantId, words) });
-        // The fuzzy arm only reorders what full text finds, and rescues typos it misses.
-        arms.push({ weight: FUZZY_WEIGHT, skus: fuzzyRanks(tenantId, words) });
+      const key = `${tenantId}\u0000${limit}\u0000${query}`;
+      let hits = cache.get(key);
+      if (hits === undefined) {
+        hits = rank(tenantId, query, limit);
+        if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(key, hits);
       }
-      const scores = new Map<string, number>();
-      for (const arm of arms) {
-        arm.skus.forEach((sku, rank) => scores.set(sku, (scores.get(sku) ?? 0) + arm.weight / (RRF_K + rank + 1)));
-      }
-      return [...scores]
-        .map(([sku, score]) => ({ sku, score }))
-        .sort((a, b) => b.score - a.score || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
-        .slice(0, limit);
+      return hits.map((hit) => ({ ...hit }));
     },
     close() {
       db.close();
     },
   };
+
+  function rank(tenantId: string, query: string, limit: number): SearchHit[] {
+    const trimmed = query.trim().toLowerCase();
+    const words = queryWords(query);
+    const arms: Array<{ weight: number; skus: string[] }> = [];
+    // A SKU typed as the whole query is an exact hit (SKUs are matched case-insensitively).
+    const exact = skus.get(tenantId)?.has(trimmed) === true ? trimmed : undefined;
+    if (exact !== undefined) arms.push({ weight: 2, skus: [findSkuCase(tenantId, exact)] });
+    if (words.length > 0) {
+      arms.push({ weight: 1, skus: fullTextRanks(tenantId, words) });
+      // The fuzzy arm only reorders what full text finds, and rescues typos it misses.
+      arms.push({ weight: FUZZY_WEIGHT, skus: fuzzyRanks(tenantId, words) });
+    }
+    const scores = new Map<string, number>();
+    for (const arm of arms) {
+      arm.skus.forEach((sku, rank) => scores.set(sku, (scores.get(sku) ?? 0) + arm.weight / (RRF_K + rank + 1)));
+    }
+    return [...scores]
+      .map(([sku, score]) => ({ sku, score }))
+      .sort((a, b) => b.score - a.score || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
+      .slice(0, limit);
+  }
 
   function findSkuCase(tenantId: string, lower: string): string {
     const row = db.prepare<[string, string], { sku: string }>("SELECT sku FROM docs WHERE tenant = ? AND lower(sku) = ?").get(tenantId, lower);
