@@ -157,7 +157,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     if (retryAfter > 0) {
       return sendError(ws, "rate_limit_exceeded", `at most ${limits.messagesPerWindow} messages per ${limits.messageWindowMs / 1000} s`, { retry_after: retryAfter });
     }
-    if (![...tenant.catalog.values()].some((product) => product.is_active)) {
+    if (!hasActiveProduct(tenant)) {
       return sendError(ws, "no_catalog_data", "this store has no catalog yet");
     }
     let conversation = connection.conversation;
@@ -288,6 +288,11 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       wss.close();
     },
   };
+}
+
+function hasActiveProduct(tenant: Tenant): boolean {
+  for (const product of tenant.catalog.values()) if (product.is_active) return true;
+  return false;
 }
 
 function toInput(frame: ActionFrame): AgentInput {
