@@ -15,7 +15,27 @@ export interface ScriptedAgentOptions {
 
 interface Memory {
   lastShown?: ProductItem[];
+  /** The product most recently added or changed in this conversation: "it" in "remove it". */
+  lastTouched?: string;
+  /** Products were shown after that change, so "add it" means the first of them. */
+  shownSinceTouch?: boolean;
   checklist?: { recipeId: string; quantities: Record<string, number> };
+}
+
+function show(memory: Memory, items: ProductItem[]): void {
+  memory.lastShown = items;
+  memory.shownSinceTouch = true;
+}
+
+/** Follows a confirmed change, so "it" keeps pointing at what the shopper last touched. */
+function remember(memory: Memory, outcome: Extract<CartOutcome, { ok: true }>): void {
+  const { action, sku } = outcome.change;
+  if ((action === "item_selected" || action === "quantity_updated") && sku !== undefined) {
+    memory.lastTouched = sku;
+    memory.shownSinceTouch = false;
+  } else if (action === "cart_cleared" || sku === memory.lastTouched) {
+    delete memory.lastTouched;
+  }
 }
 
 const MAX_CHOICES = 4;
@@ -64,6 +84,7 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
       case "clear": {
         const outcome = await tools.clear();
         if (outcome.ok) {
+          remember(memory, outcome);
           reply.say("Done — your cart is now empty.");
           return reply.cartChanged(outcome);
         }
@@ -96,7 +117,7 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
     if (result.failed) return turn.reply.say("Sorry, I couldn't load the products from the store right now. Please try again.");
     if (result.found.length === 0) return turn.reply.say(`I couldn't find anything for “${query}”. Could you try other words?`);
     if (result.items.length === 0) return turn.reply.say(`I found products for “${query}”, but none of them is in stock right now.`);
-    memory.lastShown = result.items;
+    show(memory, result.items);
     turn.reply.say(`Here is what I found for “${query}”:`);
     turn.reply.productCards(result.items);
   }
@@ -129,6 +150,7 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
       const outcome = await turn.tools.add(sku, quantity);
       const name = turn.tools.product(sku)?.name ?? sku;
       if (outcome.ok) {
+        remember(memory, outcome);
         confirmed.push(outcome);
         added.push(name);
       } else {
@@ -153,6 +175,7 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
     const product = tools.product(sku);
     const name = product?.name ?? sku;
     if (outcome.ok) {
+      remember(memory, outcome);
       reply.say(done(name));
       return reply.cartChanged(outcome);
     }
@@ -161,7 +184,7 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
       case "out_of_stock": {
         const alternatives = await inStockAlternatives(turn, sku);
         if (alternatives.length === 0) return reply.say(`${text} I found no alternatives in stock.`);
-        memory.lastShown = alternatives;
+        show(memory, alternatives);
         reply.say(`${text} Here are alternatives from ${leafCategory(product?.category_path)}:`);
         return reply.productCards(alternatives);
       }
@@ -212,6 +235,7 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
   async function resolveForAdd(turn: AgentTurn, memory: Memory, target: Target, quantity: number): Promise<string | undefined> {
     const shown = memory.lastShown ?? [];
     if (target.kind === "sku") return target.sku;
+    if (target.kind === "it" && memory.lastTouched !== undefined && memory.shownSinceTouch !== true) return memory.lastTouched;
     if (target.kind === "it" || target.kind === "ordinal") {
       const index = target.kind === "it" ? 0 : target.index < 0 ? shown.length + target.index : target.index;
       const item = shown[index];
@@ -242,7 +266,7 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
       return best.sku;
     }
     const choices = (full.length > 0 ? full : result.items).slice(0, MAX_CHOICES);
-    memory.lastShown = choices;
+    show(memory, choices);
     turn.reply.say(`I found several products for “${target.text}”. Which one do you mean?`);
     turn.reply.quickReplies(choices.map((item): QuickReply => ({ label: `${item.name} — ${formatPrice(item.promo_price ?? item.price)}`, value: `add ${quantity} of ${item.sku}` })));
     return undefined;
@@ -251,6 +275,8 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
   function resolveInCart(turn: AgentTurn, memory: Memory, target: Target): string | undefined {
     const cart = turn.tools.cart().selected_items;
     if (target.kind === "sku") return target.sku;
+    // "it" is what the shopper last added or changed; the first card shown only when nothing was.
+    if (target.kind === "it" && memory.lastTouched !== undefined) return memory.lastTouched;
     if (target.kind === "it" || target.kind === "ordinal") {
       const shown = memory.lastShown ?? [];
       const index = target.kind === "it" ? 0 : target.index;
