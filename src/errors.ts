@@ -20,6 +20,7 @@ export const WEBHOOK_ERROR_STATUS = {
   body_already_parsed: 500,
   handler_failed: 500,
   invalid_handler_answer: 500,
+  internal_error: 500,
   handler_timeout: 503,
   request_in_flight: 503,
 } as const;

@@ -6,8 +6,8 @@ import type {
   CartRemoveRequest,
   CartResponse,
   CartUpdateQuantityRequest,
+  ProductsAnswer,
   ProductsRequest,
-  ProductsResponse,
 } from "./schemas.js";
 
 export type WebhookKind = "products" | "cart" | "cart_get";
@@ -34,7 +34,7 @@ type Answer<T> = T | Promise<T>;
  * returns an answer; business rejections are answers (`{ ok: false, reason }`), not throws.
  */
 export interface WebhookHandlers {
-  products(request: ProductsRequest, context: WebhookContext): Answer<ProductsResponse>;
+  products(request: ProductsRequest, context: WebhookContext): Answer<ProductsAnswer>;
   add?(request: CartAddRequest, context: WebhookContext): Answer<CartResponse>;
   remove?(request: CartRemoveRequest, context: WebhookContext): Answer<CartResponse>;
   updateQuantity?(request: CartUpdateQuantityRequest, context: WebhookContext): Answer<CartResponse>;

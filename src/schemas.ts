@@ -27,13 +27,16 @@ export const ProductOffer = z.object({
   sku: Sku,
   price: Money,
   in_stock: z.boolean(),
-  promo_price: Money.optional(),
-  promo_label: z.string().optional(),
+  // Merchants often send null for "no promo": accepted, and read as the field left out.
+  promo_price: Money.nullish().transform((value) => value ?? undefined).optional(),
+  promo_label: z.string().nullish().transform((value) => value ?? undefined).optional(),
 });
 export type ProductOffer = z.infer<typeof ProductOffer>;
 
 export const ProductsResponse = z.object({ products: z.array(ProductOffer) });
 export type ProductsResponse = z.infer<typeof ProductsResponse>;
+/** What a products handler may return: as `ProductsResponse`, with `null` allowed for promo fields. */
+export type ProductsAnswer = z.input<typeof ProductsResponse>;
 
 // ── cart webhook ──────────────────────────────────────────────────────────────
 
@@ -86,7 +89,7 @@ export const STANDARD_CART_REASONS = [
 export type StandardCartReason = (typeof STANDARD_CART_REASONS)[number];
 
 /** A standard reason, or any other non-empty string the agent will read (`max_3_per_customer`). */
-export const CartReason = z.string().min(1).max(200);
+export const CartReason = z.string().min(1);
 // `string & {}` keeps editor completion for the standard reasons while allowing any string.
 export type CartReason = StandardCartReason | (string & {});
 

@@ -129,7 +129,7 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
   }
 
   function match(method: string, path: string, headers: HeaderSource): RouteMatch {
-    const route = routes.get(path);
+    const route = routes.get(path) ?? (path.length > 1 && path.endsWith("/") ? routes.get(path.slice(0, -1)) : undefined);
     if (route === undefined) return { type: "unmatched" };
     const kind = route[method.toUpperCase() as "GET" | "POST"];
     if (kind === undefined) {
@@ -158,7 +158,14 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
   async function handle(kind: WebhookKind, request: CoreRequest): Promise<CoreResponse> {
     const receivedAt = request.receivedAt ?? now();
     const requestId = newRequestId();
-    const response = await verifyAndDispatch(kind, request, receivedAt, requestId);
+    let response: CoreResponse;
+    try {
+      response = await verifyAndDispatch(kind, request, receivedAt, requestId);
+    } catch (error) {
+      // A failing replay guard or logger: nothing was applied, so a 5xx (and VIZOCHOK's retry) is right.
+      logger.error({ requestId, kind, err: serializeError(error) }, "webhook could not be handled");
+      response = errorResponse("internal_error", "the webhook could not be handled; see the server log");
+    }
     response.headers["x-request-id"] = requestId;
     const fields = { requestId, kind, status: response.status, durationMs: now() - receivedAt };
     const code = response.error;
@@ -213,10 +220,16 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
       response = await answer(kind, request, base);
       return response;
     } finally {
-      if (response !== undefined && response.status < 500) {
-        await replayGuard.complete(key, { status: response.status, body: response.body } satisfies StoredAnswer);
-      } else {
-        await replayGuard.release(key);
+      // The handler's work is done (and maybe committed): a guard failure now must not turn the
+      // answer into a 5xx, or VIZOCHOK's retry would apply the change twice. Log it instead.
+      try {
+        if (response !== undefined && response.status < 500) {
+          await replayGuard.complete(key, { status: response.status, body: response.body } satisfies StoredAnswer);
+        } else {
+          await replayGuard.release(key);
+        }
+      } catch (error) {
+        logger.error({ requestId, err: serializeError(error) }, "replay guard could not record the answer");
       }
     }
   }

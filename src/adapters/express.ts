@@ -53,8 +53,9 @@ export function createWebhookRouter(options: WebhookKitOptions): Router {
       );
       if (answer === undefined) return next();
       writeNodeResponse(response, answer);
-    } catch (error) {
-      next(error);
+    } catch {
+      // Answer in the contract's shape rather than Express's HTML error page.
+      writeNodeResponse(response, core.errorResponse("internal_error", "the webhook could not be handled"));
     }
   });
   return router;

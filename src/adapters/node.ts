@@ -15,7 +15,13 @@ export function createNodeWebhookHandler(options: WebhookKitOptions): NodeWebhoo
   const core = createWebhookCore(options);
   return async function vizochokNodeHandler(request, response) {
     const target = request.url ?? "/";
-    const answer = await handleNodeRequest(core, request, target, pathOf(target));
+    let answer: CoreResponse | undefined;
+    try {
+      answer = await handleNodeRequest(core, request, target, pathOf(target));
+    } catch {
+      // The core already answers its own failures; this is a last line so a request never hangs.
+      answer = core.errorResponse("internal_error", "the webhook could not be handled");
+    }
     writeNodeResponse(response, answer ?? core.errorResponse("not_found", `no webhook at ${pathOf(target)}`));
   };
 }

@@ -14,6 +14,15 @@ export type WebWebhookHandler = (request: Request) => Promise<Response>;
 export function createWebWebhookHandler(options: WebhookKitOptions): WebWebhookHandler {
   const core = createWebhookCore(options);
   return async function vizochokWebHandler(request) {
+    try {
+      return await handleWebRequest(request);
+    } catch {
+      // The core already answers its own failures; this is a last line so a request never hangs.
+      return toResponse(core.errorResponse("internal_error", "the webhook could not be handled"));
+    }
+  };
+
+  async function handleWebRequest(request: Request): Promise<Response> {
     const receivedAt = core.now();
     const url = new URL(request.url);
     const matched = core.match(request.method, url.pathname, request.headers);
@@ -42,7 +51,7 @@ export function createWebWebhookHandler(options: WebhookKitOptions): WebWebhookH
         receivedAt,
       }),
     );
-  };
+  }
 }
 
 function toResponse(answer: CoreResponse): Response {

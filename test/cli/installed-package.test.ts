@@ -61,4 +61,33 @@ describe("the installed package", () => {
     );
     expect(output.trim()).toBe("function function 33");
   });
+
+  it("serves a signed request through the installed kit and refuses a forged one", () => {
+    const kit = join(project, "node_modules", "vizochok-merchant-kit");
+    expect(existsSync(join(kit, "dist", "index.d.ts"))).toBe(true);
+    expect(existsSync(join(kit, "LICENSE"))).toBe(true);
+    writeFileSync(
+      join(project, "smoke.mjs"),
+      `
+import http from "node:http";
+import { createNodeWebhookHandler, signWebhook } from "vizochok-merchant-kit";
+const handlers = { products: ({ skus }) => ({ products: skus.map((sku) => ({ sku, price: 9.5, in_stock: true })) }) };
+const logger = { info() {}, warn() {}, error() {} };
+const server = http.createServer(createNodeWebhookHandler({ secret: "whsec_pack", handlers, logger }));
+server.listen(0, "127.0.0.1", async () => {
+  const url = "http://127.0.0.1:" + server.address().port + "/check-products";
+  const body = JSON.stringify({ skus: ["milk-001"], store_id: "store-1" });
+  const send = (secret) => fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...signWebhook({ secret, body }) } });
+  const signed = await send("whsec_pack");
+  const forged = await send("whsec_other");
+  console.log(JSON.stringify({ signed: [signed.status, await signed.json()], forged: [forged.status, await forged.json()] }));
+  server.close();
+});
+`,
+    );
+    const output = execFileSync(process.execPath, ["smoke.mjs"], { cwd: project, encoding: "utf8" });
+    const result = JSON.parse(output.trim()) as { signed: [number, unknown]; forged: [number, { error: string }] };
+    expect(result.signed).toEqual([200, { products: [{ sku: "milk-001", price: 9.5, in_stock: true }] }]);
+    expect(result.forged).toEqual([401, { error: "signature_mismatch", message: expect.any(String) }]);
+  });
 });

@@ -450,3 +450,60 @@ describe("createWebhookRouter() — concurrency", () => {
     });
   });
 });
+
+describe("createWebhookRouter() — failures inside the kit", () => {
+  const failingGuard = (where: "begin" | "complete") => ({
+    begin: () => {
+      if (where === "begin") throw new Error("SQLITE_BUSY: database is locked");
+      return { state: "new" as const };
+    },
+    complete: () => {
+      throw new Error("SQLITE_BUSY: database is locked");
+    },
+    release: () => {},
+  });
+
+  it("500 internal_error as JSON (not an HTML page) when the replay guard fails before the handler runs", async () => {
+    const { agent, merchant, logger } = setup({ replayGuard: failingGuard("begin") });
+    const res = await post(agent, "/cart", cartBody({ action: "add", sku: "milk-001" })).timeout(5000);
+    expect(res.status).toBe(500);
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
+    expect(res.body).toEqual({ error: "internal_error", message: expect.any(String) });
+    expect(merchant.calls).toHaveLength(0);
+    expect(logger.lines.some((l) => l.level === "error" && JSON.stringify(l.fields).includes("SQLITE_BUSY"))).toBe(true);
+  });
+
+  it("still sends the handler's answer when the guard cannot record it afterwards (no 5xx, so no double apply)", async () => {
+    const { agent, merchant, logger } = setup({ replayGuard: failingGuard("complete") });
+    const res = await post(agent, "/cart", cartBody({ action: "add", sku: "milk-001" }));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true });
+    expect(merchant.carts.get("store-1\u0000session-1")?.get("milk-001")).toBe(1);
+    expect(logger.lines.some((l) => l.level === "error" && /replay guard/.test(l.message ?? ""))).toBe(true);
+  });
+});
+
+describe("createWebhookRouter() — leniency where the contract allows it", () => {
+  it("accepts a trailing slash on a webhook path", async () => {
+    const { agent } = setup();
+    const res = await post(agent, "/check-products/", productsBody());
+    expect(res.status).toBe(200);
+  });
+
+  it("passes any reason string through, however long", async () => {
+    const merchant = createRecordingMerchant();
+    const reason = `only_${"x".repeat(300)}`;
+    const { agent } = setup({ handlers: { ...merchant.handlers, add: () => ({ ok: false, reason }) } });
+    const res = await post(agent, "/cart", cartBody({ action: "add", sku: "milk-001" }));
+    expect(res.body).toEqual({ ok: false, reason });
+  });
+
+  it("reads promo fields sent as null as absent", async () => {
+    const { agent } = setup({
+      handlers: { products: ({ skus }) => ({ products: skus.map((sku) => ({ sku, price: 10, in_stock: true, promo_price: null, promo_label: null })) }) },
+    });
+    const res = await post(agent, "/check-products", productsBody(["milk-001"]));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ products: [{ sku: "milk-001", price: 10, in_stock: true }] });
+  });
+});

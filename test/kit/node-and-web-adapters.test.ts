@@ -121,6 +121,21 @@ describe.each(adapters)("%s on a real server", (_name, start) => {
     expect((await elsewhere.json()).error).toBe("not_found");
   });
 
+  it("answers 500 internal_error as JSON, never hangs, when the replay guard throws", async () => {
+    const { base, merchant } = await setup({
+      replayGuard: {
+        begin: () => Promise.reject(new Error("redis down")),
+        complete: () => {},
+        release: () => {},
+      },
+    });
+    const body = cartBody({ action: "add", sku: "milk-001" });
+    const res = await fetch(`${base}/hooks/cart`, { method: "POST", headers: signedPost(body, ts()), body, signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: "internal_error", message: expect.any(String) });
+    expect(merchant.calls).toHaveLength(0);
+  });
+
   it("answers a re-delivery from the replay guard", async () => {
     const { base, merchant } = await setup();
     const body = cartBody({ action: "add", sku: "milk-001" });
