@@ -78,17 +78,26 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
       ...(options.checkPrices !== undefined && { checkPrices: options.checkPrices }),
     });
     const audit = createAuditLog(db);
+    const logger = options.logger ?? createJsonLogger();
+    // Outer transaction for a cart change and its audit row; the store's own becomes a savepoint.
+    const unit = db.transaction((work: () => unknown) => work());
     const app = express();
     app.disable("x-powered-by");
     app.use(
       WEBHOOK_MOUNT,
       createWebhookRouter({
         secret: options.secret,
-        handlers: withAudit(createStoreHandlers(store), { audit, now, budgetMs }),
+        handlers: withAudit(createStoreHandlers(store), {
+          audit,
+          now,
+          budgetMs,
+          logger,
+          atomically: (work) => unit.immediate(work) as ReturnType<typeof work>,
+        }),
         replayGuard: createSqliteReplayGuard({ db, now }),
         budgetMs,
         now,
-        logger: options.logger ?? createJsonLogger(),
+        logger,
       }),
     );
     app.use(createStorefrontRouter({ db, store }));

@@ -1,5 +1,6 @@
 import type { Database } from "better-sqlite3";
-import type { CartResponse, WebhookContext, WebhookHandlers } from "vizochok-merchant-kit";
+import type { CartResponse, WebhookContext, WebhookHandlers, WebhookLogger } from "vizochok-merchant-kit";
+import { createJsonLogger } from "./json-logger.js";
 
 export type AuditOutcome = "ok" | "rejected" | "failed" | "deadline_exceeded";
 
@@ -48,31 +49,50 @@ export interface WithAuditOptions {
   now?: () => number;
   /** The kit's `budgetMs`: the request arrived at `deadline - budgetMs`, where latency starts. */
   budgetMs: number;
+  /**
+   * Runs a cart change together with its audit row as one unit, e.g. one SQLite transaction.
+   * A change then commits only with its row: if the row cannot be written the change rolls back
+   * and the kit answers 5xx, so VIZOCHOK's retry applies it once, never twice. Without it (a
+   * backend whose changes live elsewhere) the row is written after the answer, best effort.
+   */
+  atomically?: <T>(work: () => T) => T;
+  /** Where a row that could not be written is reported. Default: JSON lines on stdout. */
+  logger?: WebhookLogger;
 }
 
 type Described = { action: string | null; sku: string | null; quantity: number | null };
+type Judged = { outcome: AuditOutcome; reason: string | null };
 
 /**
  * Wraps any `WebhookHandlers` so each decision lands in the audit log, whichever backend made it.
+ * The audit never changes an answer, except that a change and its row commit together when
+ * `atomically` is given.
  *
  * @example
- * const handlers = withAudit(createStoreHandlers(store), { audit: createAuditLog(db), budgetMs: 4_500 });
+ * const unit = db.transaction((work: () => unknown) => work());
+ * const handlers = withAudit(createStoreHandlers(store), {
+ *   audit: createAuditLog(db),
+ *   budgetMs: 4_500,
+ *   atomically: (work) => unit.immediate(work) as ReturnType<typeof work>,
+ * });
  */
 export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions): WebhookHandlers {
   const now = options.now ?? Date.now;
+  const logger = options.logger ?? createJsonLogger();
 
   /** Keeps a synchronous handler synchronous (the kit then skips its deadline timer). */
   function audited<R extends object, A>(
     call: ((request: R, context: WebhookContext) => A | Promise<A>) | undefined,
     describe: (request: R) => Described,
-    judge: (answer: A) => { outcome: AuditOutcome; reason: string | null },
+    judge: (answer: A) => Judged,
+    changesCart: boolean,
   ): ((request: R, context: WebhookContext) => A | Promise<A>) | undefined {
     if (call === undefined) return undefined;
     const method = call.bind(handlers);
     return (request, context) => {
-      const finish = (outcome: AuditOutcome, reason: string | null) => {
+      const entry = ({ outcome, reason }: Judged): AuditEntry => {
         const at = now();
-        options.audit.record({
+        return {
           ...describe(request),
           request_id: context.requestId,
           kind: context.kind,
@@ -82,21 +102,48 @@ export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions):
           outcome,
           reason,
           latency_ms: Math.max(0, at - (context.deadline - options.budgetMs)),
-        });
+        };
+      };
+      /** Nothing was changed, or the change is already committed: a lost row must not alter the answer. */
+      const recordBestEffort = (judged: Judged) => {
+        try {
+          options.audit.record(entry(judged));
+        } catch (error) {
+          logger.error(
+            { requestId: context.requestId, kind: context.kind, outcome: judged.outcome, err: error instanceof Error ? error.message : String(error) },
+            "audit row could not be written; the answer stands",
+          );
+        }
       };
       const answered = (answer: A) => {
-        const { outcome, reason } = judge(answer);
-        finish(outcome, reason);
+        recordBestEffort(judge(answer));
         return answer;
       };
       const threw = (error: unknown): never => {
         const code = (error as { code?: unknown } | null)?.code;
-        finish(code === "deadline_exceeded" ? "deadline_exceeded" : "failed", error instanceof Error ? error.name : "error");
+        recordBestEffort({ outcome: code === "deadline_exceeded" ? "deadline_exceeded" : "failed", reason: error instanceof Error ? error.name : "error" });
         throw error;
       };
+
+      const atomically = changesCart ? options.atomically : undefined;
       let result: A | Promise<A>;
       try {
-        result = method(request, context);
+        if (atomically === undefined) {
+          result = method(request, context);
+        } else {
+          // Boxed: a transaction body may not return a promise (the deadline path returns one).
+          const box = atomically(() => {
+            const inner = method(request, context);
+            if (inner instanceof Promise) return { inner, recorded: false };
+            const judged = judge(inner);
+            // A change's row is part of the change; a rejection changed nothing, so it stands alone.
+            if (judged.outcome === "ok") options.audit.record(entry(judged));
+            else recordBestEffort(judged);
+            return { inner, recorded: true };
+          });
+          if (box.recorded) return box.inner;
+          result = box.inner;
+        }
       } catch (error) {
         return threw(error);
       }
@@ -114,13 +161,13 @@ export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions):
   const okJudge = () => ({ outcome: "ok" as const, reason: null });
 
   const wrapped: WebhookHandlers = {
-    products: audited(handlers.products, (r) => ({ action: null, sku: r.skus.join(","), quantity: null }), okJudge)!,
+    products: audited(handlers.products, (r) => ({ action: null, sku: r.skus.join(","), quantity: null }), okJudge, false)!,
   };
-  const add = audited(handlers.add, cartItem, cartJudge);
-  const remove = audited(handlers.remove, cartItem, cartJudge);
-  const updateQuantity = audited(handlers.updateQuantity, cartItem, cartJudge);
-  const clear = audited(handlers.clear, cartItem, cartJudge);
-  const cartGet = audited(handlers.cartGet, () => ({ action: null, sku: null, quantity: null }), okJudge);
+  const add = audited(handlers.add, cartItem, cartJudge, true);
+  const remove = audited(handlers.remove, cartItem, cartJudge, true);
+  const updateQuantity = audited(handlers.updateQuantity, cartItem, cartJudge, true);
+  const clear = audited(handlers.clear, cartItem, cartJudge, true);
+  const cartGet = audited(handlers.cartGet, () => ({ action: null, sku: null, quantity: null }), okJudge, false);
   if (add) wrapped.add = add;
   if (remove) wrapped.remove = remove;
   if (updateQuantity) wrapped.updateQuantity = updateQuantity;
