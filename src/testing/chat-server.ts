@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
-import type { Agent, AgentInput, AgentReply, ConversationTools } from "./agent.js";
+import type { Agent, AgentInput, AgentReply, AgentTurn, ConversationTools } from "./agent.js";
 import { ActionFrame, AuthFrame, MessageFrame, chunkText, type ChatErrorCode, type ServerFrame } from "./chat-frames.js";
 import type { Conversation, ConversationStore } from "./conversations.js";
 import type { Tenant, TenantRegistry } from "./tenants.js";
@@ -210,10 +210,19 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     }
 
     async function runAgent(connection: Connection, conversation: Conversation): Promise<number> {
-      const controller = new AbortController();
+      // The signal is built only when the agent asks for it: most turns never do, and an
+      // AbortController per turn is a noticeable share of a busy stub's time.
+      let controller: AbortController | undefined;
+      let timer: unknown;
+      let over = false;
+      const endTurn = () => {
+        over = true;
+        options.timers.clearTimeout(timer);
+        controller?.abort(TURN_OVER);
+      };
       let output = 0;
       const out = (frame: ServerFrame) => {
-        if (!controller.signal.aborted) send(connection.ws, frame);
+        if (!over) send(connection.ws, frame);
       };
       let rounds = 0;
       const stubTools = options.toolsFor(tenant, {
@@ -251,15 +260,27 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         },
       };
       const timedOut = new Promise<"timeout">((resolve) => {
-        const timer = options.timers.setTimeout(() => resolve("timeout"), limits.agentTimeoutMs);
-        controller.signal.addEventListener("abort", () => options.timers.clearTimeout(timer));
+        timer = options.timers.setTimeout(() => resolve("timeout"), limits.agentTimeoutMs);
       });
       const agent = options.agentFor(tenant);
-      const run = agent.respond({ input, conversation: { id: conversation.id, storeId, sessionId: conversation.sessionId, memory: conversation.memory }, tools, reply, signal: controller.signal });
+      const turn: AgentTurn = {
+        input,
+        conversation: { id: conversation.id, storeId, sessionId: conversation.sessionId, memory: conversation.memory },
+        tools,
+        reply,
+        get signal() {
+          if (controller === undefined) {
+            controller = new AbortController();
+            if (over) controller.abort(TURN_OVER);
+          }
+          return controller.signal;
+        },
+      };
+      const run = agent.respond(turn);
       try {
         const result = await Promise.race([run.then(() => "done" as const), timedOut]);
         if (result === "timeout") {
-          controller.abort(TURN_OVER);
+          endTurn();
           sendError(connection.ws, "internal_error", "the assistant took too long to answer");
           return Math.ceil(output / 4);
         }
@@ -267,10 +288,10 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         out({ type: "response_complete", conversation_id: conversation.id, session_summary: summary });
       } catch (error) {
         const rounds = error instanceof RoundsExceeded;
-        controller.abort(TURN_OVER);
+        endTurn();
         sendError(connection.ws, rounds ? "max_rounds_exceeded" : "internal_error", rounds ? "the assistant needed too many steps" : "the assistant failed");
       } finally {
-        controller.abort(TURN_OVER);
+        endTurn();
       }
       return Math.ceil(output / 4);
     }

@@ -21,12 +21,22 @@ export function createUsageCounters(): UsageCounters {
   };
 }
 
+const DAY_MS = 86_400_000;
+// Every turn asks for the day and month; they change once a day, so the last answer is kept.
+let lastDay = { number: Number.NaN, iso: "" };
+
+function isoDate(now: number): string {
+  const number = Math.floor(now / DAY_MS);
+  if (number !== lastDay.number) lastDay = { number, iso: new Date(number * DAY_MS).toISOString().slice(0, 10) };
+  return lastDay.iso;
+}
+
 export function utcDay(now: number): string {
-  return new Date(now).toISOString().slice(0, 10);
+  return isoDate(now);
 }
 
 export function utcMonth(now: number): string {
-  return new Date(now).toISOString().slice(0, 7);
+  return isoDate(now).slice(0, 7);
 }
 
 export function estimateTokens(text: string): number {

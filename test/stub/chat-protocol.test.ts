@@ -221,6 +221,35 @@ describe("chat WebSocket: turns", () => {
     gate.release!();
   });
 
+  it("the agent's signal aborts when its time runs out, and what it says afterwards is dropped", async () => {
+    const timers = createManualTimers();
+    const signals: AbortSignal[] = [];
+    let release: (() => void) | undefined;
+    const late: Agent = {
+      async respond({ input, reply, signal }) {
+        signals.push(signal);
+        if (input.type === "message" && input.text === "slow") await new Promise<void>((resolve) => (release = resolve));
+        reply.say("late or not");
+      },
+    };
+    await start({ timers, agent: late }, { agentTimeoutMs: 5_000 });
+    const socket = await authed();
+    socket.send({ type: "message", text: "quick" });
+    await socket.next("response_complete");
+    expect(signals[0]!.aborted).toBe(true);
+    const from = socket.frames.length;
+    socket.send({ type: "message", text: "slow", conversation_id: socket.frames[1]!.conversation_id });
+    await expect.poll(() => timers.count(5_000)).toBe(1);
+    expect(signals[1]!.aborted).toBe(false);
+    timers.fire(5_000);
+    expect(await socket.next("error", from)).toMatchObject({ code: "internal_error" });
+    expect(signals[1]!.aborted).toBe(true);
+    release!();
+    socket.send({ type: "ping" });
+    await socket.next("pong", from);
+    expect(socket.frames.slice(from).map((frame) => frame.type)).toEqual(["error", "pong"]);
+  });
+
   it("max_rounds_exceeded when the agent calls too many tools in one turn", async () => {
     const greedy: Agent = {
       async respond({ tools }) {
