@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import express, { type Response } from "express";
-import type { ProductInput, WebhookLogger } from "vizochok-merchant-kit";
+import { silentLogger, type ProductInput, type WebhookLogger } from "vizochok-merchant-kit";
 import {
   createScriptedAgent,
   createVizochokStub,
@@ -15,6 +15,7 @@ import {
 import { WEBHOOK_MOUNT } from "./app.js";
 import { createJsonLogger } from "./json-logger.js";
 import { startStoreServer } from "./server.js";
+import { loadWebhookSecret, redactWebhookSecret, type ResolvedWebhookSecret } from "./webhook-secret.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PUBLIC_DIR = resolve(here, "public");
@@ -250,7 +251,20 @@ function loopbackHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-function banner(demo: Demo, pointedElsewhere: boolean): string {
+/** A secret from the environment is shown redacted; a generated development one whole, with where it is kept. */
+function describeSecret({ secret, source, file }: ResolvedWebhookSecret): string {
+  switch (source) {
+    case "env":
+      return `${redactWebhookSecret(secret)}  (from VIZOCHOK_WEBHOOK_SECRET)`;
+    case "memory":
+      return `${secret}  (generated for this run, not kept: the database is in memory)`;
+    default:
+      return `${secret}  (generated for development, kept in ${resolve(file ?? "")})`;
+  }
+}
+
+function banner(demo: Demo, pointedElsewhere: boolean, secret: ResolvedWebhookSecret): string {
+  const secretForCommand = secret.source === "env" ? "<your secret>" : secret.secret;
   return [
     "",
     "VIZOCHOK merchant kit — demo",
@@ -259,13 +273,13 @@ function banner(demo: Demo, pointedElsewhere: boolean): string {
     `  VIZOCHOK stub       ${demo.stubUrl}  (chat WebSocket ${demo.wsUrl})`,
     `  Demo key            ${demo.publicKey}  (store ${demo.storeId}; admin key ${demo.secretKey})`,
     `  Webhooks go to      ${demo.webhookBaseUrl}/{check-products,cart,cart/items}`,
-    `  Webhook secret      ${demo.secret}`,
+    `  Webhook secret      ${describeSecret(secret)}`,
     `  Database            ${demo.databasePath === ":memory:" ? ":memory:" : resolve(demo.databasePath)}`,
     "",
     pointedElsewhere
       ? "  The stub calls your backend; the page's catalog and cart panels still read the reference store."
       : "  To test your own backend (any language) instead: implement the three webhooks, then restart with",
-    pointedElsewhere ? "" : `    WEBHOOK_BASE_URL=http://127.0.0.1:8080/api/vizochok VIZOCHOK_WEBHOOK_SECRET=${demo.secret} npm start`,
+    pointedElsewhere ? "" : `    WEBHOOK_BASE_URL=http://127.0.0.1:8080/api/vizochok VIZOCHOK_WEBHOOK_SECRET=${secretForCommand} npm start`,
     pointedElsewhere ? "" : `  or repoint the running stub: curl -X PATCH ${demo.stubUrl}/api/v1/admin/webhooks \\`,
     pointedElsewhere
       ? ""
@@ -280,15 +294,19 @@ function banner(demo: Demo, pointedElsewhere: boolean): string {
 
 async function main(): Promise<void> {
   const env = process.env;
+  const databasePath = env.DATABASE_PATH || "./data/store.db";
+  // As in `npm run store`: the environment's secret, else one generated and kept beside the database.
+  // The banner below says which, so the loader itself prints nothing.
+  const secret = loadWebhookSecret({ env, databasePath, logger: silentLogger });
   const demo = await startDemo({
     port: Number(env.PORT ?? 3000),
     stubPort: Number(env.STUB_PORT ?? 3001),
-    databasePath: env.DATABASE_PATH ?? "./data/store.db",
+    databasePath,
+    secret: secret.secret,
     ...(env.HOST ? { host: env.HOST } : {}),
-    ...(env.VIZOCHOK_WEBHOOK_SECRET ? { secret: env.VIZOCHOK_WEBHOOK_SECRET } : {}),
     ...(env.WEBHOOK_BASE_URL ? { webhookBaseUrl: env.WEBHOOK_BASE_URL } : {}),
   });
-  console.log(banner(demo, Boolean(env.WEBHOOK_BASE_URL)));
+  console.log(banner(demo, Boolean(env.WEBHOOK_BASE_URL), secret));
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     // Ctrl-C under `npm start` arrives more than once (the terminal signals the whole process

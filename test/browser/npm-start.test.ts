@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ interface RunningDemo {
   child: ChildProcess;
   storeUrl: string;
   spawnedToPageMs: number;
+  databaseDir: string;
   output(): string;
   /** stderr without npm's own configuration warnings. */
   errors(): string[];
@@ -31,7 +33,7 @@ afterEach(async () => {
 });
 
 /** Spawns the demo in its own process group with free ports and a fresh database, and loads the page. */
-async function runDemo(command: string, args: string[]): Promise<RunningDemo> {
+async function runDemo(command: string, args: string[], env: Record<string, string> = {}): Promise<RunningDemo> {
   const dir = await mkdtemp(join(tmpdir(), "vizochok-npm-start-"));
   dirs.add(dir);
   const started = performance.now();
@@ -39,7 +41,7 @@ async function runDemo(command: string, args: string[]): Promise<RunningDemo> {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PORT: "0", STUB_PORT: "0", DATABASE_PATH: join(dir, "store.db") },
+    env: { ...process.env, VIZOCHOK_WEBHOOK_SECRET: "", PORT: "0", STUB_PORT: "0", DATABASE_PATH: join(dir, "store.db"), ...env },
   });
   children.add(child);
   let stdout = "";
@@ -61,6 +63,7 @@ async function runDemo(command: string, args: string[]): Promise<RunningDemo> {
     storeUrl,
     spawnedToPageMs: performance.now() - started,
     output: () => stdout,
+    databaseDir: dir,
     errors: () => stderr.split("\n").filter((line) => line.trim() !== "" && !/^npm warn/i.test(line)),
   };
 }
@@ -126,5 +129,28 @@ describe("npm start", () => {
     expect(demo.errors()).toEqual([]);
     expect(await portIsClosed(storePort)).toBe(true);
     expect(await portIsClosed(stubPort)).toBe(true);
+  }, 60_000);
+
+  it("prints a secret from VIZOCHOK_WEBHOOK_SECRET only redacted, on stdout and stderr alike", async () => {
+    const secret = `whsec_1a2b${"5e".repeat(30)}`;
+    const demo = await runDemo(process.execPath, ["--import", "tsx", "reference-store/demo.ts"], { VIZOCHOK_WEBHOOK_SECRET: secret });
+    await authenticateOnStub(demo.storeUrl);
+    const exited = once(demo.child, "exit");
+    demo.child.kill("SIGINT");
+    await exited;
+    expect(demo.output()).toMatch(/Webhook secret\s+whsec_1a2b…\s+\(from VIZOCHOK_WEBHOOK_SECRET\)/);
+    expect(demo.output()).not.toContain(secret.slice(0, 12));
+    expect(demo.errors().join("\n")).not.toContain(secret.slice(0, 12));
+    expect(existsSync(join(demo.databaseDir, "webhook-secret"))).toBe(false);
+  }, 60_000);
+
+  it("prints a generated development secret whole, with where it is kept", async () => {
+    const first = await runDemo(process.execPath, ["--import", "tsx", "reference-store/demo.ts"]);
+    const file = join(first.databaseDir, "webhook-secret");
+    const exited = once(first.child, "exit");
+    first.child.kill("SIGINT");
+    await exited;
+    const kept = readFileSync(file, "utf8").trim();
+    expect(first.output()).toContain(`Webhook secret      ${kept}  (generated for development, kept in ${file})`);
   }, 60_000);
 });

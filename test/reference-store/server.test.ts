@@ -63,6 +63,23 @@ describe("npm run store (reference-store/main.ts)", () => {
     expect(store.logs.map((l) => l["msg"])).toEqual(expect.arrayContaining(["shutting down", "stopped"]));
   });
 
+  it("never prints a secret that came from VIZOCHOK_WEBHOOK_SECRET, not even on shutdown", async () => {
+    const secret = `whsec_1a2b${"7f".repeat(30)}`;
+    const store = await spawnStore({ DATABASE_PATH: join(tempDir(), "store.db"), VIZOCHOK_WEBHOOK_SECRET: secret });
+    cleanups.push(() => store.stop());
+    const body = JSON.stringify({ store_id: "store-1", skus: ["milk-001"] });
+    const response = await fetch(`${store.url}/api/vizochok/check-products`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...signWebhook({ secret, body }) },
+      body,
+    });
+    expect(response.status).toBe(200);
+    expect(await store.stop()).toBe(0);
+    const { stdout, stderr } = store.output();
+    expect(stdout).toContain('"msg":"stopped"');
+    expect(stdout + stderr).not.toContain(secret.slice(0, 12));
+  });
+
   it("without VIZOCHOK_WEBHOOK_SECRET, generates one, keeps it in the data dir and prints it only once", async () => {
     const dir = tempDir();
     const env = { DATABASE_PATH: join(dir, "store.db"), VIZOCHOK_WEBHOOK_SECRET: undefined, NODE_ENV: undefined };

@@ -9,6 +9,8 @@ const MAIN = fileURLToPath(new URL("../../reference-store/main.ts", import.meta.
 export interface StoreProcess {
   url: string;
   child: ChildProcess;
+  /** Everything printed so far on stdout and on stderr. */
+  output(): { stdout: string; stderr: string };
   /** Every JSON log line printed so far. */
   logs: Record<string, unknown>[];
   /** Resolves with the first log line (already printed or still to come) whose `msg` is `message`. */
@@ -27,7 +29,9 @@ export async function spawnStore(env: Record<string, string | undefined>): Promi
   const logs: Record<string, unknown>[] = [];
   const logged = new EventEmitter();
   let stderr = "";
+  let stdout = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (line) => {
       let entry: Record<string, unknown>;
@@ -45,6 +49,7 @@ export async function spawnStore(env: Record<string, string | undefined>): Promi
   return {
     url: `http://127.0.0.1:${port}`,
     child,
+    output: () => ({ stdout, stderr }),
     logs,
     waitForLog(message) {
       const seen = logs.find((entry) => entry["msg"] === message);
