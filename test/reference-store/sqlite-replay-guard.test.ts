@@ -2,7 +2,9 @@ import type { Database } from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../reference-store/database.js";
 import { createSqliteReplayGuard } from "../../reference-store/sqlite-replay-guard.js";
-import { createClock } from "./helpers.js";
+import request from "supertest";
+import type { StoreApp } from "../../reference-store/app.js";
+import { createClock, createTestApp, signedPost } from "./helpers.js";
 
 let db: Database;
 let clock: ReturnType<typeof createClock>;
@@ -54,5 +56,52 @@ describe("createSqliteReplayGuard()", () => {
     clock.advance(1_000);
     guard.begin("fresh", "/cart", clock.now() + 1_000);
     expect(db.prepare("SELECT COUNT(*) FROM replay_guard").pluck().get()).toBe(1);
+  });
+});
+
+describe("createSqliteReplayGuard() behind the kit, on a database too busy to write", () => {
+  const apps: StoreApp[] = [];
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+  });
+  const cartLine = (storeApp: StoreApp) =>
+    storeApp.db.prepare("SELECT l.quantity_milli FROM carts c JOIN cart_lines l USING (cart_id) WHERE c.session_id = 'shopper'").pluck().all();
+
+  it("keeps the handler's 200 when the answer cannot be recorded, and a re-delivery never re-runs it while pending", async () => {
+    const storeApp = createTestApp({ now: clock.now });
+    apps.push(storeApp);
+    storeApp.db.exec(`CREATE TRIGGER guard_busy BEFORE UPDATE ON replay_guard BEGIN SELECT RAISE(ABORT, 'database is locked'); END`);
+    const add = signedPost({ action: "add", store_id: "store-1", session_id: "shopper", sku: "milk" }, clock.now());
+
+    const response = await request(storeApp.app).post("/api/vizochok/cart").set(add.headers).send(add.body);
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ ok: true });
+    expect(cartLine(storeApp)).toEqual([1_000]);
+    expect(storeApp.db.prepare("SELECT status FROM replay_guard").pluck().all()).toEqual([null]);
+
+    storeApp.db.exec("DROP TRIGGER guard_busy");
+    const guard = createSqliteReplayGuard({ db: storeApp.db, now: clock.now });
+    const key = `${add.headers["X-VIZOCHOK-Timestamp"]}.${add.headers["X-VIZOCHOK-Signature"]!.slice("sha256=".length)}`;
+    expect(guard.begin(key, "/cart", clock.now() + 300_000)).toEqual({ state: "pending" });
+  });
+
+  it("a delivery whose handler failed and whose release failed is taken over by the retry after 5 s, and applied once", async () => {
+    const storeApp = createTestApp({ now: clock.now });
+    apps.push(storeApp);
+    storeApp.db.exec(`
+      CREATE TRIGGER audit_fails BEFORE INSERT ON webhook_audit BEGIN SELECT RAISE(ABORT, 'database is locked'); END;
+      CREATE TRIGGER guard_busy BEFORE DELETE ON replay_guard BEGIN SELECT RAISE(ABORT, 'database is locked'); END;`);
+    const add = signedPost({ action: "add", store_id: "store-1", session_id: "shopper", sku: "milk" }, clock.now());
+
+    const first = await request(storeApp.app).post("/api/vizochok/cart").set(add.headers).send(add.body);
+    expect(first.status).toBe(500);
+    expect(storeApp.db.prepare("SELECT status FROM replay_guard").pluck().all()).toEqual([null]);
+    storeApp.db.exec("DROP TRIGGER audit_fails; DROP TRIGGER guard_busy;");
+
+    clock.advance(5_000);
+    const retry = await request(storeApp.app).post("/api/vizochok/cart").set(add.headers).send(add.body);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual({ ok: true });
+    expect(cartLine(storeApp)).toEqual([1_000]);
   });
 });
