@@ -3,7 +3,7 @@ import type { Agent, AgentTurn, QuickReply } from "./agent.js";
 import { formatPrice, formatQuantity, leafCategory, lowerQuantity, rejectionText } from "./agent-replies.js";
 import { parseIntent, type Intent, type Recipe, type Target } from "./intents.js";
 import { queryWords } from "./search-index.js";
-import type { CartOutcome } from "./tools.js";
+import { toProductItem, type CartOutcome } from "./tools.js";
 import { spellings, toLatin } from "./transliterate.js";
 
 export type { Recipe } from "./intents.js";
@@ -212,20 +212,7 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
     return candidates
       .filter((product) => check.offers.get(product.sku)?.in_stock === true)
       .slice(0, MAX_ALTERNATIVES)
-      .map((product) => {
-        const offer = check.offers.get(product.sku)!;
-        return {
-          sku: product.sku,
-          name: product.name,
-          price: offer.price,
-          unit: product.unit,
-          quantity_step: product.quantity_step ?? 1,
-          brand: product.brand ?? null,
-          image_url: product.image_url ?? null,
-          promo_price: offer.promo_price ?? null,
-          ...(offer.promo_label !== undefined ? { promo_label: offer.promo_label } : {}),
-        };
-      });
+      .map((product) => toProductItem(product, check.offers.get(product.sku)!));
   }
 
   /**

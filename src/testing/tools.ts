@@ -108,20 +108,6 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
     return { offers, failed: false };
   }
 
-  function toItem(product: Product, offer: ProductOffer): ProductItem {
-    return {
-      sku: product.sku,
-      name: product.name,
-      price: offer.price,
-      unit: product.unit,
-      quantity_step: product.quantity_step ?? 1,
-      brand: product.brand ?? null,
-      image_url: product.image_url ?? null,
-      promo_price: offer.promo_price ?? null,
-      ...(offer.promo_label !== undefined ? { promo_label: offer.promo_label } : {}),
-    };
-  }
-
   async function changeCart(input: ToolTarget, request: CartRequest, change: CartChange, apply: () => void): Promise<CartOutcome> {
     const url = tenant.webhooks.cart_url;
     if (url !== undefined) {
@@ -159,7 +145,7 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
       for (const sku of found) {
         const offer = check.offers.get(sku);
         const product = tenant.catalog.get(sku);
-        if (offer?.in_stock && product !== undefined && items.length < limit) items.push(toItem(product, offer));
+        if (offer?.in_stock && product !== undefined && items.length < limit) items.push(toProductItem(product, offer));
       }
       return { query: input.query, items, found, failed: check.failed };
     },
@@ -265,4 +251,19 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
 
 function skuOf(request: CartRequest): { sku?: string } {
   return "sku" in request ? { sku: request.sku } : {};
+}
+
+/** The card a shopper sees: catalog facts with the store's live price and promo. */
+export function toProductItem(product: Product, offer: ProductOffer): ProductItem {
+  return {
+    sku: product.sku,
+    name: product.name,
+    price: offer.price,
+    unit: product.unit,
+    quantity_step: product.quantity_step ?? 1,
+    brand: product.brand ?? null,
+    image_url: product.image_url ?? null,
+    promo_price: offer.promo_price ?? null,
+    ...(offer.promo_label !== undefined ? { promo_label: offer.promo_label } : {}),
+  };
 }
