@@ -1,10 +1,10 @@
 export * from "../contract/index.js";
 export { createVizochokStub, type VizochokStub, type VizochokStubOptions } from "./stub.js";
-export { DEFAULT_LIMITS, type TenantConfig, type TenantLimits, type WebhookSettings } from "./tenants.js";
-export type { DeliveryKind, DeliveryOutcome, WebhookDelivery } from "./webhook-sender.js";
-export type { CartOutcome, PriceCheck, ProductSearch, StatusCode, StubTools, ToolTarget } from "./tools.js";
-export type { CartChange, CartEventName } from "./selection.js";
-export { generateWebhookSecret } from "./webhook-secret.js";
+export { DEFAULT_LIMITS, type TenantConfig, type TenantLimits, type WebhookSettings } from "./platform/tenants.js";
+export type { DeliveryKind, DeliveryOutcome, WebhookDelivery } from "./platform/webhook-sender.js";
+export type { CartOutcome, PriceCheck, ProductSearch, StatusCode, StubTools, ToolTarget } from "./agent/tools.js";
+export type { CartChange, CartEventName } from "./chat/selection.js";
+export { generateWebhookSecret } from "./platform/webhook-secret.js";
 export type {
   Agent,
   AgentConversation,
@@ -15,9 +15,9 @@ export type {
   ChecklistItem,
   ConversationTools,
   QuickReply,
-} from "./agent.js";
-export { createScriptedAgent, type Recipe, type ScriptedAgentOptions } from "./scripted-agent.js";
-export type { ChatErrorCode, ServerFrame } from "./chat-frames.js";
+} from "./agent/agent.js";
+export { createScriptedAgent, type Recipe, type ScriptedAgentOptions } from "./agent/scripted-agent.js";
+export type { ChatErrorCode, ServerFrame } from "./chat/chat-frames.js";
 export {
   WidgetClientError,
   createWidgetClient,
@@ -26,7 +26,7 @@ export {
   type WidgetClientConfig,
   type WidgetError,
   type WidgetErrorCode,
-} from "./widget-client.js";
-export { FINAL_CLOSE_CODES, MAX_RECONNECT_ATTEMPTS, reconnectDelay } from "./reconnect.js";
-export { toCyrillic, toLatin } from "./transliterate.js";
+} from "./client/widget-client.js";
+export { FINAL_CLOSE_CODES, MAX_RECONNECT_ATTEMPTS, reconnectDelay } from "./client/reconnect.js";
+export { toCyrillic, toLatin } from "./search/transliterate.js";
 export type { Timers } from "./timers.js";

@@ -1,17 +1,17 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ProductOffer } from "../schemas.js";
-import { createAdminApi } from "./admin-api.js";
-import type { Agent, AgentFactory } from "./agent.js";
-import { CHAT_PATH, createChatServer } from "./chat-server.js";
-import { createConversationStore } from "./conversations.js";
-import { createScriptedAgent } from "./scripted-agent.js";
-import { createSearchIndex } from "./search-index.js";
-import { createSelectionStore } from "./selection.js";
-import { createTenantRegistry, type Tenant, type TenantConfig } from "./tenants.js";
+import { createAdminApi } from "./platform/admin-api.js";
+import type { Agent, AgentFactory } from "./agent/agent.js";
+import { CHAT_PATH, createChatServer } from "./chat/chat-server.js";
+import { createConversationStore } from "./chat/conversations.js";
+import { createScriptedAgent } from "./agent/scripted-agent.js";
+import { createSearchIndex } from "./search/search-index.js";
+import { createSelectionStore } from "./chat/selection.js";
+import { createTenantRegistry, type Tenant, type TenantConfig } from "./platform/tenants.js";
 import { realTimers, type Timers } from "./timers.js";
-import { createStubTools, type StubTools } from "./tools.js";
-import { createWebhookSender, type WebhookDelivery } from "./webhook-sender.js";
+import { createStubTools, type StubTools } from "./agent/tools.js";
+import { createWebhookSender, type WebhookDelivery } from "./platform/webhook-sender.js";
 
 export interface VizochokStubOptions {
   /** Default 0: a free port. */

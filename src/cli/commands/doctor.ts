@@ -2,7 +2,7 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { createContractClient, type ContractClient, type WebhookCall, type WebhookReply } from "../../contract/client.js";
 import { formatMs, isInteractive } from "../../contract/reporters/pretty.js";
-import { webhookUrlProblem } from "../../testing/url-policy.js";
+import { webhookUrlProblem } from "../../testing/platform/url-policy.js";
 import { parseArgs } from "node:util";
 import { BACKEND_OPTIONS, EXIT, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
 import { NO_SKU, loadCliConfig } from "../load-config.js";

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import type { Product } from "../schemas.js";
+import type { Product } from "../../schemas.js";
 import { spellings, toLatin } from "./transliterate.js";
 
 export interface SearchHit {

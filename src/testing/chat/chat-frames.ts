@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { CartItem, ProductItem, SessionSummary } from "../schemas.js";
-import type { ChecklistItem, QuickReply } from "./agent.js";
+import type { CartItem, ProductItem, SessionSummary } from "../../schemas.js";
+import type { ChecklistItem, QuickReply } from "../agent/agent.js";
 import type { CartEventName } from "./selection.js";
 
 const Text = z.string().min(1);

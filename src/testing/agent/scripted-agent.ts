@@ -1,10 +1,10 @@
-import type { ProductItem } from "../schemas.js";
+import type { ProductItem } from "../../schemas.js";
 import type { Agent, AgentTurn, QuickReply } from "./agent.js";
 import { formatPrice, formatQuantity, leafCategory, lowerQuantity, rejectionText } from "./agent-replies.js";
 import { parseIntent, type Intent, type Recipe, type Target } from "./intents.js";
-import { queryWords } from "./search-index.js";
+import { queryWords } from "../search/search-index.js";
 import { toProductItem, type CartOutcome } from "./tools.js";
-import { spellings, toLatin } from "./transliterate.js";
+import { spellings, toLatin } from "../search/transliterate.js";
 
 export type { Recipe } from "./intents.js";
 

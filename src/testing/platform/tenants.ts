@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ProductInput, type Product } from "../schemas.js";
+import { ProductInput, type Product } from "../../schemas.js";
 import { webhookUrlProblem } from "./url-policy.js";
 
 /** Per-tenant limits; every one of them has the protocol's default. */

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { ProductInput, type Product } from "../schemas.js";
-import type { SearchIndex } from "./search-index.js";
+import { ProductInput, type Product } from "../../schemas.js";
+import type { SearchIndex } from "../search/search-index.js";
 import type { Tenant, TenantRegistry } from "./tenants.js";
 import { webhookUrlProblem } from "./url-policy.js";
 

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { z } from "zod";
-import { signWebhook } from "../signature.js";
+import { signWebhook } from "../../signature.js";
 import { webhookUrlProblem } from "./url-policy.js";
 
 export type DeliveryKind = "products" | "cart" | "cart_get";

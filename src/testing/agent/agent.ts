@@ -1,4 +1,4 @@
-import type { Product, ProductItem, SessionSummary } from "../schemas.js";
+import type { Product, ProductItem, SessionSummary } from "../../schemas.js";
 import type { CartOutcome, PriceCheck, ProductSearch } from "./tools.js";
 
 /** What the shopper did: typed a message or tapped something in the widget. */

@@ -1,4 +1,4 @@
-import type { CartItem, SessionSummary } from "../schemas.js";
+import type { CartItem, SessionSummary } from "../../schemas.js";
 
 /** What a shopper has selected in one store, as VIZOCHOK mirrors it after each confirmed change. */
 export type Selection = Map<string, CartItem>;

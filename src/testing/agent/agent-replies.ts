@@ -1,5 +1,5 @@
 // The scripted agent's words for each outcome, kept apart from its decisions.
-import type { Product } from "../schemas.js";
+import type { Product } from "../../schemas.js";
 
 export function formatPrice(value: number): string {
   return `${value.toFixed(2)} ₴`;

@@ -8,11 +8,11 @@ import {
   type ProductItem,
   type ProductOffer,
   type SessionSummary,
-} from "../schemas.js";
-import type { SearchHit, SearchIndex } from "./search-index.js";
-import { roundQuantity, summarize, type CartChange, type SelectionStore } from "./selection.js";
-import type { Tenant } from "./tenants.js";
-import type { DeliveryKind, WebhookSender, WebhookTarget } from "./webhook-sender.js";
+} from "../../schemas.js";
+import type { SearchHit, SearchIndex } from "../search/search-index.js";
+import { roundQuantity, summarize, type CartChange, type SelectionStore } from "../chat/selection.js";
+import type { Tenant } from "../platform/tenants.js";
+import type { DeliveryKind, WebhookSender, WebhookTarget } from "../platform/webhook-sender.js";
 
 export type StatusCode = "searching" | "checking_prices" | "updating_cart";
 

@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
-import type { Agent, AgentInput, AgentReply, AgentTurn, ConversationTools } from "./agent.js";
+import type { Agent, AgentInput, AgentReply, AgentTurn, ConversationTools } from "../agent/agent.js";
 import { ActionFrame, AuthFrame, MessageFrame, chunkText, type ChatErrorCode, type ServerFrame } from "./chat-frames.js";
 import type { Conversation, ConversationStore } from "./conversations.js";
-import type { Tenant, TenantRegistry } from "./tenants.js";
-import type { Timers } from "./timers.js";
-import type { StubTools, ToolHooks } from "./tools.js";
+import type { Tenant, TenantRegistry } from "../platform/tenants.js";
+import type { Timers } from "../timers.js";
+import type { StubTools, ToolHooks } from "../agent/tools.js";
 import { createUsageCounters, estimateTokens, takeFromWindow, utcDay, utcMonth } from "./usage-counters.js";
 
 export const CHAT_PATH = "/api/v1/ws/chat";

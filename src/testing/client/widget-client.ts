@@ -1,8 +1,8 @@
 import { WebSocket } from "ws";
-import type { CartItem, ProductItem, SessionSummary } from "../schemas.js";
-import type { ServerFrame } from "./chat-frames.js";
+import type { CartItem, ProductItem, SessionSummary } from "../../schemas.js";
+import type { ServerFrame } from "../chat/chat-frames.js";
 import { FINAL_CLOSE_CODES, MAX_RECONNECT_ATTEMPTS, reconnectDelay } from "./reconnect.js";
-import { realTimers, type Timers } from "./timers.js";
+import { realTimers, type Timers } from "../timers.js";
 
 export type CartChangedEvent = Extract<ServerFrame, { type: "cart_changed" }>;
 
