@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { CONTRACT_CASES } from "vizochok-merchant-kit/testing";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-const section = readme.slice(readme.indexOf("<!-- section: contract -->"), readme.indexOf("<!-- section: demo -->"));
+const section = readme.slice(readme.indexOf("<!-- section: contract -->"), readme.indexOf("<!-- section: dependencies -->"));
+const repositoryPage = readFileSync(new URL("../../docs/contract-suite.md", import.meta.url), "utf8");
 
 describe("README contract section", () => {
   it("lists every case, in the order they run", () => {
@@ -12,9 +13,9 @@ describe("README contract section", () => {
     expect(ids).toEqual(CONTRACT_CASES.map((c) => c.id));
   });
 
-  it("shows the in-process test file exactly as this repository runs it", () => {
+  it("docs/contract-suite.md shows the in-process test file exactly as this repository runs it", () => {
     const file = readFileSync(new URL("./reference-store-in-process.test.ts", import.meta.url), "utf8");
-    expect(section).toContain(file.replace('"../../reference-store/app.js"', '"./reference-store/app.js"'));
+    expect(repositoryPage).toContain(file.replace('"../../reference-store/app.js"', '"./reference-store/app.js"'));
   });
 
   it("shows the config file exactly as it is in fixtures/", () => {

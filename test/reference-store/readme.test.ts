@@ -7,9 +7,9 @@ import supertest from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "vizochok-merchant-kit";
 
-// Runs the README's reference-store block as written, with three swaps: imports point at this
+// Runs docs/reference-store.md's embedding block as written, with three swaps: imports point at this
 // repository, the database goes to a temp dir, and `app.listen(3000)` becomes an export.
-const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const readme = readFileSync(new URL("../../docs/reference-store.md", import.meta.url), "utf8");
 const block = /```ts reference-store-embed\n([\s\S]*?)```/.exec(readme)?.[1];
 const generated = fileURLToPath(new URL("./.readme-reference-store.generated.ts", import.meta.url));
 const secret = "whsec_readme_store";
@@ -17,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), "readme-store-"));
 let app: Express;
 
 beforeAll(async () => {
-  if (block === undefined) throw new Error("README has no ```ts reference-store-embed block");
+  if (block === undefined) throw new Error("docs/reference-store.md has no ```ts reference-store-embed block");
   expect(block).toContain("app.listen(3000);");
   expect(block).toContain('"./data/store.db"');
   const source = block
@@ -33,7 +33,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("README: the reference store inside your own server", () => {
+describe("docs/reference-store.md: the reference store inside your own server", () => {
   it("answers a signed cart webhook and shows the cart on the storefront API", async () => {
     const body = JSON.stringify({ action: "add", store_id: "store-1", session_id: "readme", sku: "milk-001", quantity: 2 });
     const added = await supertest(app)
