@@ -116,6 +116,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       });
       app.use(express.static(PUBLIC_DIR));
     },
+  }).catch((error: unknown) => {
+    throw listenError(error, options.port, host, "PORT", "the store and the page") ?? error;
   });
   const storeUrl = `http://${displayHost(host)}:${storeServer.port}`;
   const webhookBaseUrl =
@@ -147,7 +149,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     });
   } catch (error) {
     await storeServer.close();
-    throw error;
+    throw listenError(error, options.stubPort, host, "STUB_PORT", "the VIZOCHOK stub") ?? error;
   }
   const running = stub;
 
@@ -172,6 +174,35 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       return closing;
     },
   };
+}
+
+/**
+ * The demo could not start for a reason the person starting it can fix: the message is one line
+ * that says what to change, printed without a stack.
+ */
+export class DemoStartError extends Error {
+  override name = "DemoStartError";
+}
+
+/** A port that is taken (or not allowed) becomes one line naming the port and the variable that moves it. */
+function listenError(error: unknown, port: number, host: string, variable: "PORT" | "STUB_PORT", what: string): DemoStartError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const fix = `set ${variable} to another port, e.g. ${variable}=${port > 0 && port < 65_000 ? port + 100 : 3100} npm start (${variable}=0 picks a free one)`;
+  if (code === "EADDRINUSE") return new DemoStartError(`Port ${port} is already in use (${where}), so ${what} cannot start: ${fix}.`);
+  if (code === "EACCES") return new DemoStartError(`Port ${port} needs privileges this process does not have (${where}), so ${what} cannot start: ${fix}.`);
+  return undefined;
+}
+
+/** `PORT` and `STUB_PORT`: a whole number from 0 to 65535, else one line saying so. */
+export function portFromEnv(env: NodeJS.ProcessEnv, variable: "PORT" | "STUB_PORT", fallback: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || port > 65_535) {
+    throw new DemoStartError(`${variable} must be a port number from 0 to 65535 (0 picks a free one), got "${raw}".`);
+  }
+  return port;
 }
 
 /** What the log panel shows for one delivery: kind, status, latency and the store's answer. */
@@ -299,8 +330,8 @@ async function main(): Promise<void> {
   // The banner below says which, so the loader itself prints nothing.
   const secret = loadWebhookSecret({ env, databasePath, logger: silentLogger });
   const demo = await startDemo({
-    port: Number(env.PORT ?? 3000),
-    stubPort: Number(env.STUB_PORT ?? 3001),
+    port: portFromEnv(env, "PORT", 3000),
+    stubPort: portFromEnv(env, "STUB_PORT", 3001),
     databasePath,
     secret: secret.secret,
     ...(env.HOST ? { host: env.HOST } : {}),
@@ -331,7 +362,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   main().catch((error: unknown) => {
-    console.error(error);
+    console.error(error instanceof DemoStartError ? error.message : error);
     process.exit(1);
   });
 }

@@ -42,6 +42,10 @@ export async function startStoreServer(options: StartStoreServerOptions): Promis
     const done = (error?: Error) => (error ? reject(error) : resolve(listening));
     const port = options.port ?? 3000;
     const listening = options.host === undefined ? storeApp.app.listen(port, done) : storeApp.app.listen(port, options.host, done);
+  }).catch(async (error: unknown) => {
+    // Nothing listens (the port is taken, say): close the database before reporting it.
+    await storeApp.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host === undefined || options.host === "::" || options.host === "0.0.0.0" ? "127.0.0.1" : options.host}:${port}`;
