@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ProductOffer } from "../schemas.js";
-import { createAdminApi } from "./platform/admin-api.js";
+import { createAdminApi, pathOf } from "./platform/admin-api.js";
 import type { Agent, AgentFactory } from "./agent/agent.js";
 import { CHAT_PATH, createChatServer } from "./chat/chat-server.js";
 import { createConversationStore } from "./chat/conversations.js";
@@ -107,13 +107,17 @@ export async function createVizochokStub(options: VizochokStubOptions): Promise<
   const adminApi = createAdminApi({ tenants, index, enforceProductionUrls, now });
 
   const server: Server = createServer((request, response) => void adminApi(request, response));
-  server.on("upgrade", (request, socket, head) => {
-    const path = new URL(request.url ?? "/", "http://stub").pathname;
-    if (path !== CHAT_PATH) {
-      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-      return;
+  server.on("upgrade", function upgrade(request, socket, head) {
+    // Nothing a client sends may throw out of here: an exception in an `upgrade` listener ends the process.
+    try {
+      if (pathOf(request.url) !== CHAT_PATH) {
+        socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+        return;
+      }
+      chat.handleUpgrade(request, socket, head);
+    } catch {
+      socket.destroy();
     }
-    chat.handleUpgrade(request, socket, head);
   });
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {

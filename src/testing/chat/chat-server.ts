@@ -54,12 +54,17 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   wss.on("connection", (ws) => {
     const connection: Connection = { ws, window: [] };
     const authTimer = options.timers.setTimeout(() => ws.close(4001, "auth timeout"), options.authTimeoutMs);
+    // An exception thrown from a socket's listener would end the process: each one is caught here.
     ws.on("message", (data, isBinary) => {
-      if (connection.tenant === undefined) {
-        options.timers.clearTimeout(authTimer);
-        authenticate(connection, data, isBinary);
-      } else {
-        receive(connection, data, isBinary);
+      try {
+        if (connection.tenant === undefined) {
+          options.timers.clearTimeout(authTimer);
+          authenticate(connection, data, isBinary);
+        } else {
+          receive(connection, data, isBinary);
+        }
+      } catch {
+        failConnection(ws);
       }
     });
     ws.on("close", () => {
@@ -143,7 +148,20 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     } else {
       return sendError(ws, "invalid_json", json === undefined ? "frames must be JSON objects" : "unknown frame type");
     }
-    void startTurn(connection, input, conversationId);
+    startTurn(connection, input, conversationId).catch(() => failTurn(ws));
+  }
+
+  /** The stub's own failure on one connection: the client is told, the server goes on. */
+  function failConnection(ws: WebSocket): void {
+    if (ws.readyState === WebSocket.OPEN) ws.close(1011, "internal error");
+  }
+
+  function failTurn(ws: WebSocket): void {
+    try {
+      sendError(ws, "internal_error", "the message could not be handled");
+    } catch {
+      ws.terminate();
+    }
   }
 
   async function startTurn(connection: Connection, input: AgentInput, conversationId: string | undefined): Promise<void> {

@@ -60,18 +60,18 @@ export function createAdminApi(options: AdminApiOptions) {
   const jobs = new Map<string, CatalogJob>();
 
   async function route(request: IncomingMessage): Promise<{ status: number; body: unknown }> {
-    const url = new URL(request.url ?? "/", "http://stub");
-    const path = url.pathname;
-    const known = path === "/api/v1/catalog/products" || path === "/api/v1/admin/webhooks" || path.startsWith("/api/v1/catalog/jobs/");
-    if (!known) throw new HttpError(404, "not_found", `no route for ${path}`);
+    // The key first: nothing else about the request is looked at for a caller without one.
     const tenant = authenticate(request);
+    const path = pathOf(request.url);
+    const known = path === "/api/v1/catalog/products" || path === "/api/v1/admin/webhooks" || path.startsWith("/api/v1/catalog/jobs/");
+    if (!known) throw new HttpError(404, "not_found", `no route for ${printable(path)}`);
     if (path === "/api/v1/catalog/products") {
       if (request.method !== "PUT") throw new HttpError(405, "method_not_allowed", "use PUT");
       return { status: 202, body: upsertCatalog(tenant, await readJson(request)) };
     }
     if (path.startsWith("/api/v1/catalog/jobs/")) {
       if (request.method !== "GET") throw new HttpError(405, "method_not_allowed", "use GET");
-      const job = jobs.get(decodeURIComponent(path.slice("/api/v1/catalog/jobs/".length)));
+      const job = jobs.get(decodePathSegment(path.slice("/api/v1/catalog/jobs/".length)));
       // Another tenant's job is as unknown as a made-up id.
       if (job === undefined || job.tenant_id !== tenant.id) throw new HttpError(404, "not_found", "no such job");
       return { status: 200, body: job };
@@ -174,13 +174,38 @@ export function createAdminApi(options: AdminApiOptions) {
   };
 }
 
+/** The path of a request target, taken as sent: no URL parsing, so no target can make it throw. */
+export function pathOf(target: string | undefined): string {
+  const path = target ?? "/";
+  const query = path.indexOf("?");
+  return query === -1 ? path : path.slice(0, query);
+}
+
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, "invalid_request", "the job id is not valid percent-encoding");
+  }
+}
+
+/** A path shortened for an error message. */
+function printable(path: string): string {
+  return path.length > 100 ? `${path.slice(0, 100)}…` : path;
+}
+
 async function readJson(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw new HttpError(413, "payload_too_large", "body is too large");
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > BODY_LIMIT) throw new HttpError(413, "payload_too_large", "body is too large");
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(400, "invalid_request", "the request body was not received completely");
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8"));
