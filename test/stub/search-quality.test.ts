@@ -11,6 +11,11 @@ interface QualityCase {
   top: string[];
   /** The best hit must be within this many results. */
   within: number;
+  /**
+   * Products that mention the word without being the thing asked for ("Milka" for "milk",
+   * "Herring in Oil" for "oil"): each ranks below every product of `top` that is found.
+   */
+  below?: string[];
 }
 
 const cases = JSON.parse(readFileSync(new URL("../../fixtures/search-quality.json", import.meta.url), "utf8")) as QualityCase[];
@@ -38,6 +43,17 @@ describe("hybrid search quality", () => {
   it.each(cases)("“$query” ($kind) finds $top within $within", ({ query, top, within }) => {
     const found = tools.rankCatalog(query, within).map((hit) => hit.sku);
     expect(found.some((sku) => top.includes(sku)), `got ${found.join(", ")}`).toBe(true);
+  });
+
+  const ranked = cases.filter((c) => c.below !== undefined);
+  it.each(ranked)("“$query” ($kind) ranks $below below $top", ({ query, top, below = [] }) => {
+    const found = tools.rankCatalog(query, 20).map((hit) => hit.sku);
+    const lastOfThing = Math.max(...top.map((sku) => found.indexOf(sku)));
+    expect(lastOfThing, `none of ${top.join(", ")} found: ${found.join(", ")}`).toBeGreaterThanOrEqual(0);
+    for (const sku of below) {
+      const at = found.indexOf(sku);
+      if (at >= 0) expect(at, `${sku} at ${at + 1} in ${found.join(", ")}`).toBeGreaterThan(lastOfThing);
+    }
   });
 
   it("is deterministic: the same query gives the same ranking", () => {

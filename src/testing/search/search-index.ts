@@ -16,8 +16,9 @@ export interface SearchOptions {
 /**
  * Hybrid search over each tenant's catalog: a full-text arm (FTS5 bm25 over name, brand,
  * category, description and a transliterated name), a fuzzy arm (FTS5 trigram candidates scored
- * by trigram overlap, which forgives typos), fused by reciprocal rank. Deterministic: ties break
- * by SKU.
+ * by trigram overlap, which forgives typos) and a category arm (products whose own category is a
+ * word of the query: "milk" is the Milk shelf, not Milka chocolate), fused by reciprocal rank.
+ * Deterministic: ties break by SKU.
  */
 export interface SearchIndex {
   /** Adds or replaces products; inactive ones are removed from the index. */
@@ -32,6 +33,12 @@ const CACHE_SIZE = 1000;
 const ARM_DEPTH = 50;
 const MIN_TRIGRAM_OVERLAP = 0.34;
 const FUZZY_WEIGHT = 0.6;
+/**
+ * Products on the shelf the query names are the thing asked for; this arm lifts them above
+ * products that only mention the word ("Herring in Oil" for "oil") or share its first letters
+ * ("Milka", "Eggplant").
+ */
+const CATEGORY_WEIGHT = 1;
 // Words that say what the shopper wants to do, not what they want.
 const STOP_WORDS = new Set(
   ("a an the me my some any do you have show find please i want need looking for of with and or is are " +
@@ -52,6 +59,11 @@ function stem(word: string): string {
   return word;
 }
 
+/** The last part of a category path: "Dairy > Plant-Based Milk" → "Plant-Based Milk". */
+function leafCategory(path: string | null | undefined): string {
+  return path?.split(">").at(-1)?.trim() ?? "";
+}
+
 function trigrams(word: string): string[] {
   const grams: string[] = [];
   for (let index = 0; index + 3 <= word.length; index++) grams.push(word.slice(index, index + 3));
@@ -68,16 +80,22 @@ export function createSearchIndex(): SearchIndex {
     CREATE TABLE docs (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, sku TEXT NOT NULL, UNIQUE (tenant, sku));
     CREATE VIRTUAL TABLE fts USING fts5(name, brand, category, description, alt, tokenize = 'porter unicode61 remove_diacritics 2');
     CREATE VIRTUAL TABLE tri USING fts5(text, tokenize = 'trigram remove_diacritics 1');
+    CREATE VIRTUAL TABLE shelf USING fts5(leaf, tokenize = 'porter unicode61 remove_diacritics 2');
   `);
   const findDoc = db.prepare<[string, string], { id: number }>("SELECT id FROM docs WHERE tenant = ? AND sku = ?");
   const deleteDoc = db.prepare<[number]>("DELETE FROM docs WHERE id = ?");
   const deleteFts = db.prepare<[number]>("DELETE FROM fts WHERE rowid = ?");
   const deleteTri = db.prepare<[number]>("DELETE FROM tri WHERE rowid = ?");
+  const deleteShelf = db.prepare<[number]>("DELETE FROM shelf WHERE rowid = ?");
   const insertDoc = db.prepare<[string, string]>("INSERT INTO docs (tenant, sku) VALUES (?, ?)");
   const insertFts = db.prepare<[number | bigint, string, string, string, string, string]>(
     "INSERT INTO fts (rowid, name, brand, category, description, alt) VALUES (?, ?, ?, ?, ?, ?)",
   );
   const insertTri = db.prepare<[number | bigint, string]>("INSERT INTO tri (rowid, text) VALUES (?, ?)");
+  const insertShelf = db.prepare<[number | bigint, string]>("INSERT INTO shelf (rowid, leaf) VALUES (?, ?)");
+  const onShelf = db.prepare<[string, string], { sku: string }>(
+    "SELECT d.sku FROM shelf JOIN docs d ON d.id = shelf.rowid WHERE shelf MATCH ? AND d.tenant = ?",
+  );
   const fullText = db.prepare<[string, string, number], { sku: string }>(
     `SELECT d.sku FROM fts JOIN docs d ON d.id = fts.rowid
      WHERE fts MATCH ? AND d.tenant = ? ORDER BY bm25(fts, 8.0, 4.0, 3.0, 1.0, 6.0), d.sku LIMIT ?`,
@@ -96,6 +114,7 @@ export function createSearchIndex(): SearchIndex {
       if (existing !== undefined) {
         deleteFts.run(existing.id);
         deleteTri.run(existing.id);
+        deleteShelf.run(existing.id);
         deleteDoc.run(existing.id);
         known.delete(product.sku.toLowerCase());
       }
@@ -105,6 +124,7 @@ export function createSearchIndex(): SearchIndex {
       const alt = hasCyrillic(label) ? toLatin(label) : "";
       insertFts.run(id, product.name, product.brand ?? "", product.category_path ?? "", product.description ?? "", alt);
       insertTri.run(id, `${label} ${alt}`.toLowerCase());
+      insertShelf.run(id, leafCategory(product.category_path));
       known.add(product.sku.toLowerCase());
     }
   });
@@ -121,6 +141,19 @@ export function createSearchIndex(): SearchIndex {
       return `(${[...forms].join(" OR ")})`;
     });
     return fullText.all(groups.join(" OR "), tenantId, ARM_DEPTH).map((row) => row.sku);
+  }
+
+  /**
+   * Products whose own (leaf) category is named by a query word, whole words only (porter
+   * stemming forgives plurals), in full-text order.
+   */
+  function shelfRanks(tenantId: string, words: string[], fullTextOrder: string[]): string[] {
+    const match = words.map((word) => `"${word.replaceAll('"', '""')}"`).join(" OR ");
+    const found = new Set(onShelf.all(match, tenantId).map((row) => row.sku));
+    if (found.size === 0) return [];
+    const ordered = fullTextOrder.filter((sku) => found.has(sku));
+    const rest = [...found].filter((sku) => !ordered.includes(sku)).sort();
+    return [...ordered, ...rest].slice(0, ARM_DEPTH);
   }
 
   function fuzzyRanks(tenantId: string, words: string[]): string[] {
@@ -176,7 +209,9 @@ export function createSearchIndex(): SearchIndex {
     const exact = skus.get(tenantId)?.has(trimmed) === true ? trimmed : undefined;
     if (exact !== undefined) arms.push({ weight: 2, skus: [findSkuCase(tenantId, exact)] });
     if (words.length > 0) {
-      arms.push({ weight: 1, skus: fullTextRanks(tenantId, words) });
+      const fullText = fullTextRanks(tenantId, words);
+      arms.push({ weight: 1, skus: fullText });
+      arms.push({ weight: CATEGORY_WEIGHT, skus: shelfRanks(tenantId, words, fullText) });
       // The fuzzy arm only reorders what full text finds, and rescues typos it misses.
       arms.push({ weight: FUZZY_WEIGHT, skus: fuzzyRanks(tenantId, words) });
     }
