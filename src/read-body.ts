@@ -1,6 +1,9 @@
 import type { IncomingMessage } from "node:http";
 
-export type ReadBodyResult = { ok: true; body: Buffer } | { ok: false; reason: "too_large" | "aborted" };
+export type ReadBodyResult =
+  | { ok: true; body: Buffer }
+  /** `already_parsed`: a body parser consumed the stream and kept no raw bytes (Express only). */
+  | { ok: false; reason: "too_large" | "aborted" | "already_parsed" };
 
 /** Reads a Node request stream into one buffer, stopping at `limit` bytes. */
 export function readNodeBody(request: IncomingMessage, limit: number): Promise<ReadBodyResult> {

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import { Router, type NextFunction, type Request, type Response } from "express";
+import { readNodeBody } from "../read-body.js";
 import { createWebhookCore, type WebhookKitOptions } from "../webhook-core.js";
-import { handleNodeRequest, writeNodeResponse } from "./node.js";
+import { queryOf, writeNodeResponse } from "./node.js";
+import { createPipeline } from "./pipeline.js";
 
 export interface RawBodyRequest extends IncomingMessage {
   rawBody?: Buffer;
@@ -29,35 +31,26 @@ export function captureRawBody(request: IncomingMessage, _response: unknown, buf
 export function createWebhookRouter(options: WebhookKitOptions): Router {
   const core = createWebhookCore(options);
   const router = Router();
-  router.use(async function vizochokWebhooks(request: Request, response: Response, next: NextFunction) {
-    try {
-      const matched = core.match(request.method, request.path, request.headers);
-      if (matched.type === "unmatched") return next();
-      const preread = bodyAlreadyRead(request);
-      if (matched.type === "matched" && matched.readBody && preread === "parsed") {
-        return writeNodeResponse(
-          response,
-          core.errorResponse(
-            "body_already_parsed",
-            "a body parser consumed the request before the VIZOCHOK router; mount the router before " +
-              "express.json(), or use express.json({ verify: captureRawBody }) so the raw bytes are kept",
-          ),
-        );
-      }
-      const answer = await handleNodeRequest(
-        core,
-        request,
-        request.originalUrl,
-        request.path,
-        preread instanceof Uint8Array ? preread : undefined,
-      );
-      if (answer === undefined) return next();
-      writeNodeResponse(response, answer);
-    } catch {
-      // Answer in the contract's shape rather than Express's HTML error page.
-      writeNodeResponse(response, core.errorResponse("internal_error", "the webhook could not be handled"));
-    }
-  });
+  router.use(
+    createPipeline(core, {
+      method: (request: Request) => request.method,
+      path: (request) => request.path,
+      target: (request) => request.originalUrl,
+      headers: (request) => request.headers,
+      query: (request) => queryOf(request.originalUrl),
+      readBody(request, limit) {
+        const preread = bodyAlreadyRead(request);
+        if (preread === undefined) return readNodeBody(request, limit);
+        return Promise.resolve(preread === "parsed" ? { ok: false, reason: "already_parsed" } : { ok: true, body: preread });
+      },
+      skipBody: (request) => request.resume(),
+      respond(answer, _request, response: Response, next: NextFunction) {
+        // Answer in the contract's shape, never Express's HTML error page.
+        if (answer === undefined) next();
+        else writeNodeResponse(response, answer);
+      },
+    }),
+  );
   return router;
 }
 

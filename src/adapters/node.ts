@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { readNodeBody } from "../read-body.js";
-import { createWebhookCore, type CoreResponse, type WebhookCore, type WebhookKitOptions } from "../webhook-core.js";
+import { createWebhookCore, type CoreResponse, type WebhookKitOptions } from "../webhook-core.js";
+import { createPipeline } from "./pipeline.js";
 
 export type NodeWebhookHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
 
@@ -13,52 +14,17 @@ export type NodeWebhookHandler = (request: IncomingMessage, response: ServerResp
  */
 export function createNodeWebhookHandler(options: WebhookKitOptions): NodeWebhookHandler {
   const core = createWebhookCore(options);
-  return async function vizochokNodeHandler(request, response) {
-    const target = request.url ?? "/";
-    let answer: CoreResponse | undefined;
-    try {
-      answer = await handleNodeRequest(core, request, target, pathOf(target));
-    } catch {
-      // The core already answers its own failures; this is a last line so a request never hangs.
-      answer = core.errorResponse("internal_error", "the webhook could not be handled");
-    }
-    writeNodeResponse(response, answer ?? core.errorResponse("not_found", `no webhook at ${pathOf(target)}`));
-  };
-}
-
-/** Shared by the node and Express adapters; `undefined` when the path is not a webhook. */
-export async function handleNodeRequest(
-  core: WebhookCore,
-  request: IncomingMessage,
-  target: string,
-  path: string,
-  preread?: Uint8Array,
-): Promise<CoreResponse | undefined> {
-  const receivedAt = core.now();
-  const matched = core.match(request.method ?? "GET", path, request.headers);
-  if (matched.type === "unmatched") return undefined;
-  if (matched.type === "rejected") {
-    if (matched.response.status === 413 || matched.response.status === 415) request.resume();
-    return matched.response;
-  }
-  let rawBody: Uint8Array = preread ?? EMPTY;
-  if (matched.readBody && preread === undefined) {
-    const read = await readNodeBody(request, core.bodyLimit);
-    if (!read.ok) {
-      return read.reason === "too_large"
-        ? core.payloadTooLarge()
-        : core.errorResponse("invalid_request", "the request body was not received completely");
-    }
-    rawBody = read.body;
-  }
-  return core.handle(matched.kind, {
-    method: request.method ?? "GET",
-    path,
-    target,
-    query: new URLSearchParams(queryOf(target)),
-    headers: request.headers,
-    rawBody,
-    receivedAt,
+  return createPipeline(core, {
+    method: (request: IncomingMessage) => request.method ?? "GET",
+    path: (request) => pathOf(request.url ?? "/"),
+    target: (request) => request.url ?? "/",
+    headers: (request) => request.headers,
+    query: (request) => queryOf(request.url ?? "/"),
+    readBody: readNodeBody,
+    skipBody: (request) => request.resume(),
+    respond(answer, request, response: ServerResponse) {
+      writeNodeResponse(response, answer ?? core.errorResponse("not_found", `no webhook at ${pathOf(request.url ?? "/")}`));
+    },
   });
 }
 
@@ -69,14 +35,12 @@ export function writeNodeResponse(response: ServerResponse, answer: CoreResponse
   response.end(payload);
 }
 
-const EMPTY = new Uint8Array(0);
-
-function pathOf(target: string): string {
+export function pathOf(target: string): string {
   const q = target.indexOf("?");
   return q === -1 ? target : target.slice(0, q);
 }
 
-function queryOf(target: string): string {
+export function queryOf(target: string): URLSearchParams {
   const q = target.indexOf("?");
-  return q === -1 ? "" : target.slice(q + 1);
+  return new URLSearchParams(q === -1 ? "" : target.slice(q + 1));
 }

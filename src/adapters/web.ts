@@ -1,5 +1,6 @@
 import { readWebBody } from "../read-body.js";
 import { createWebhookCore, type CoreResponse, type WebhookKitOptions } from "../webhook-core.js";
+import { createPipeline } from "./pipeline.js";
 
 export type WebWebhookHandler = (request: Request) => Promise<Response>;
 
@@ -13,45 +14,23 @@ export type WebWebhookHandler = (request: Request) => Promise<Response>;
  */
 export function createWebWebhookHandler(options: WebhookKitOptions): WebWebhookHandler {
   const core = createWebhookCore(options);
-  return async function vizochokWebHandler(request) {
-    try {
-      return await handleWebRequest(request);
-    } catch {
-      // The core already answers its own failures; this is a last line so a request never hangs.
-      return toResponse(core.errorResponse("internal_error", "the webhook could not be handled"));
-    }
+  const pipeline = createPipeline(core, {
+    method: (request: ParsedRequest) => request.native.method,
+    path: (request) => request.url.pathname,
+    target: (request) => request.url.pathname + request.url.search,
+    headers: (request) => request.native.headers,
+    query: (request) => request.url.searchParams,
+    readBody: (request, limit) => readWebBody(request.native, limit),
+    respond: (answer, request) => toResponse(answer ?? core.errorResponse("not_found", `no webhook at ${request.url.pathname}`)),
+  });
+  return function vizochokWebHandler(request) {
+    return pipeline({ native: request, url: new URL(request.url) });
   };
+}
 
-  async function handleWebRequest(request: Request): Promise<Response> {
-    const receivedAt = core.now();
-    const url = new URL(request.url);
-    const matched = core.match(request.method, url.pathname, request.headers);
-    if (matched.type === "unmatched") return toResponse(core.errorResponse("not_found", `no webhook at ${url.pathname}`));
-    if (matched.type === "rejected") return toResponse(matched.response);
-    let rawBody: Uint8Array = new Uint8Array(0);
-    if (matched.readBody) {
-      const read = await readWebBody(request, core.bodyLimit);
-      if (!read.ok) {
-        return toResponse(
-          read.reason === "too_large"
-            ? core.payloadTooLarge()
-            : core.errorResponse("invalid_request", "the request body was not received completely"),
-        );
-      }
-      rawBody = read.body;
-    }
-    return toResponse(
-      await core.handle(matched.kind, {
-        method: request.method,
-        path: url.pathname,
-        target: url.pathname + url.search,
-        query: url.searchParams,
-        headers: request.headers,
-        rawBody,
-        receivedAt,
-      }),
-    );
-  }
+interface ParsedRequest {
+  native: Request;
+  url: URL;
 }
 
 function toResponse(answer: CoreResponse): Response {

@@ -1,0 +1,160 @@
+import type { z } from "zod";
+import type { WebhookContext, WebhookHandlers, WebhookKind } from "../handlers.js";
+import type { WebhookLogger } from "../logger.js";
+import { parseCartRequest } from "../parse-cart-request.js";
+import { CartGetQuery, CartGetResponse, CartResponse, ProductsRequest, ProductsResponse, type CartRequest } from "../schemas.js";
+import { checkAnswer } from "./answer-check.js";
+import { errorResponse, jsonResponse, type CoreResponse } from "./responses.js";
+import { serializeError } from "./serialize-error.js";
+
+export interface DispatchOptions {
+  handlers: WebhookHandlers;
+  /** The handler's time, for the timeout message; the deadline itself comes with each request. */
+  budgetMs: number;
+  now: () => number;
+  logger: WebhookLogger;
+}
+
+/** A verified request as dispatch sees it. */
+export interface DispatchRequest {
+  kind: WebhookKind;
+  rawBody: Uint8Array;
+  query: URLSearchParams;
+  requestId: string;
+  deadline: number;
+  secretIndex: number;
+}
+
+type HandlerContext = WebhookContext & { abort(): void };
+type CartMethod = (request: never, context: WebhookContext) => unknown;
+
+/**
+ * Dispatch: validate the request for its kind, call the merchant's handler within the deadline,
+ * and pass what it returns to the answer check. Synchronous answers skip the deadline timer.
+ */
+export function createDispatcher(options: DispatchOptions): (request: DispatchRequest) => CoreResponse | Promise<CoreResponse> {
+  const { handlers, budgetMs, now, logger } = options;
+
+  return function dispatch(request) {
+    if (request.kind === "products") {
+      const body = decodeJson(request.rawBody);
+      if (!body.ok) return errorResponse("invalid_json", "request body is not valid JSON");
+      const parsed = ProductsRequest.safeParse(body.value);
+      if (!parsed.success) return errorResponse("invalid_request", describeIssue(parsed.error));
+      const context = makeContext(request, parsed.data.store_id, undefined);
+      return run(context, ProductsResponse, () => handlers.products(parsed.data, context));
+    }
+
+    if (request.kind === "cart") {
+      const body = decodeJson(request.rawBody);
+      const parsed = body.ok ? parseCartRequest(body.value) : { ok: false as const, reason: "missing_params" as const };
+      // A signed but malformed cart request is a business answer, never an HTTP error.
+      if (!parsed.ok) return jsonResponse(JSON.stringify({ ok: false, reason: parsed.reason }));
+      const cart = parsed.request;
+      const method = cartHandler(cart);
+      if (method === undefined) return errorResponse("not_found", `no handler for cart action "${cart.action}"`);
+      const context = makeContext(request, cart.store_id, cart.session_id);
+      return run(context, CartResponse, () => method(cart as never, context));
+    }
+
+    const parsed = CartGetQuery.safeParse({
+      store_id: request.query.get("store_id") ?? undefined,
+      session_id: request.query.get("session_id") ?? undefined,
+    });
+    if (!parsed.success) return errorResponse("invalid_request", describeIssue(parsed.error));
+    const cartGet = handlers.cartGet;
+    if (cartGet === undefined) return errorResponse("not_found", "no cart GET handler is configured");
+    const context = makeContext(request, parsed.data.store_id, parsed.data.session_id);
+    return run(context, CartGetResponse, () => cartGet.call(handlers, parsed.data, context));
+  };
+
+  function cartHandler(cart: CartRequest): CartMethod | undefined {
+    const method = {
+      add: handlers.add,
+      remove: handlers.remove,
+      update_quantity: handlers.updateQuantity,
+      clear: handlers.clear,
+    }[cart.action];
+    return method?.bind(handlers) as CartMethod | undefined;
+  }
+
+  function run(context: HandlerContext, schema: z.ZodType, call: () => unknown): CoreResponse | Promise<CoreResponse> {
+    let result: unknown;
+    try {
+      result = call();
+    } catch (error) {
+      return failed(context, error);
+    }
+    if (!isThenable(result)) return checkAnswer(schema, result, context, logger);
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, context.deadline - now()), TIMED_OUT);
+    });
+    return Promise.race([result, timeout]).then(
+      (settled) => {
+        clearTimeout(timer);
+        if (settled !== TIMED_OUT) return checkAnswer(schema, settled, context, logger);
+        context.abort();
+        return errorResponse("handler_timeout", `handler did not answer within the ${budgetMs} ms budget`);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        return failed(context, error);
+      },
+    );
+  }
+
+  function failed(context: HandlerContext, error: unknown): CoreResponse {
+    context.abort();
+    logger.error({ requestId: context.requestId, kind: context.kind, err: serializeError(error) }, "handler threw");
+    return errorResponse("handler_failed", "the handler failed; see the server log");
+  }
+}
+
+/** The handler's context. The AbortController is made on first use: most handlers never touch it. */
+function makeContext(request: DispatchRequest, storeId: string, sessionId: string | undefined): HandlerContext {
+  let controller: AbortController | undefined;
+  let aborted = false;
+  return {
+    kind: request.kind,
+    storeId,
+    sessionId,
+    requestId: request.requestId,
+    deadline: request.deadline,
+    secretIndex: request.secretIndex,
+    get signal() {
+      if (controller === undefined) {
+        controller = new AbortController();
+        if (aborted) controller.abort();
+      }
+      return controller.signal;
+    },
+    abort() {
+      aborted = true;
+      controller?.abort();
+    },
+  };
+}
+
+const TIMED_OUT = Symbol("timed out");
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+function decodeJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(utf8.decode(bytes)) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined) return "invalid request";
+  const where = issue.path.length > 0 ? issue.path.join(".") : "body";
+  return `${where}: ${issue.message}`;
+}

@@ -1,0 +1,57 @@
+import type { WebhookKind } from "../handlers.js";
+import { readHeader, type HeaderSource } from "../signature.js";
+import { errorResponse, payloadTooLarge, type CoreResponse } from "./responses.js";
+
+export interface WebhookPaths {
+  products: string;
+  cart: string;
+  cartGet: string;
+}
+
+export const DEFAULT_PATHS: WebhookPaths = {
+  products: "/check-products",
+  cart: "/cart",
+  cartGet: "/cart/items",
+};
+
+export type RouteMatch =
+  | { type: "unmatched" }
+  | { type: "rejected"; response: CoreResponse }
+  | { type: "matched"; kind: WebhookKind; readBody: boolean };
+
+type Methods = Partial<Record<"GET" | "POST", WebhookKind>>;
+
+const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * Routing: which webhook a request is for, and everything decidable before its body is read
+ * (method, content type, declared length), so a wrong request never costs a read.
+ */
+export function createRouter(paths: WebhookPaths, bodyLimit: number): (method: string, path: string, headers: HeaderSource) => RouteMatch {
+  const routes = new Map<string, Methods>();
+  const addRoute = (path: string, method: "GET" | "POST", kind: WebhookKind) =>
+    routes.set(path, { ...routes.get(path), [method]: kind });
+  addRoute(paths.products, "POST", "products");
+  addRoute(paths.cart, "POST", "cart");
+  addRoute(paths.cartGet, "GET", "cart_get");
+
+  return function match(method, path, headers) {
+    const route = routes.get(path) ?? (path.length > 1 && path.endsWith("/") ? routes.get(path.slice(0, -1)) : undefined);
+    if (route === undefined) return { type: "unmatched" };
+    const kind = route[method.toUpperCase() as "GET" | "POST"];
+    if (kind === undefined) {
+      const allow = Object.keys(route).join(", ");
+      return { type: "rejected", response: errorResponse("method_not_allowed", `use ${allow} for ${path}`, { allow }) };
+    }
+    if (kind === "cart_get") return { type: "matched", kind, readBody: false };
+    const contentType = readHeader(headers, "content-type");
+    if (contentType == null || !JSON_CONTENT_TYPE.test(contentType)) {
+      return { type: "rejected", response: errorResponse("unsupported_media_type", "Content-Type must be application/json") };
+    }
+    const declared = readHeader(headers, "content-length");
+    if (declared != null && Number(declared) > bodyLimit) {
+      return { type: "rejected", response: payloadTooLarge(bodyLimit) };
+    }
+    return { type: "matched", kind, readBody: true };
+  };
+}
