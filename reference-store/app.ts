@@ -3,7 +3,6 @@ import express, { type Express } from "express";
 import { createWebhookRouter, type WebhookLogger } from "vizochok-merchant-kit";
 import { createAuditLog, withAudit, type AuditLog } from "./audit-log.js";
 import { DEFAULT_CATALOG_PATH, loadCatalog, type Catalog } from "./catalog.js";
-import { startCheckpointer } from "./checkpointer.js";
 import { openDatabase, prepareDatabase } from "./database.js";
 import { createStoreHandlers } from "./handlers.js";
 import { createJsonLogger } from "./json-logger.js";
@@ -40,7 +39,7 @@ export interface StoreApp {
   store: Store;
   db: Database;
   audit: AuditLog;
-  /** Closes the database if the app opened it (after its checkpointer thread stops). */
+  /** Closes the database if the app opened it. */
   close(): Promise<void>;
 }
 
@@ -101,7 +100,6 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
       }),
     );
     app.use(createStorefrontRouter({ db, store }));
-    const checkpointer = ownsDb && !db.memory ? startCheckpointer({ databasePath: db.name }) : undefined;
     let closed: Promise<void> | undefined;
     return {
       app,
@@ -110,7 +108,6 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
       audit,
       close: () =>
         (closed ??= (async () => {
-          await checkpointer?.stop();
           if (ownsDb && db.open) db.close();
         })()),
     };

@@ -33,8 +33,10 @@ export function prepareDatabase(db: Database): void {
   db.pragma("journal_mode = WAL");
   // NORMAL in WAL mode can lose the last commits on power loss, never on a process crash.
   db.pragma("synchronous = NORMAL");
-  // A checkpointer thread (see checkpointer.ts) normally keeps the WAL short; this is the fallback.
-  db.pragma("wal_autocheckpoint = 10000");
+  // SQLite's own checkpoint, inside the commit that takes the WAL past 1,000 pages (its default,
+  // set here so a connection opened elsewhere with another value gets it back). A worker thread
+  // checkpointing every second measured no better: see docs/reference-store.md, "WAL checkpoints".
+  db.pragma("wal_autocheckpoint = 1000");
   db.pragma("foreign_keys = ON");
   migrate(db);
 }

@@ -49,7 +49,15 @@ export function createStorefrontRouter(options: { db: Database; store: Store }):
   });
 
   router.get("/healthz", function health(_request, response) {
-    response.set("cache-control", "no-store").json({ ok: true, schema_version: schemaVersion() });
+    response.set("cache-control", "no-store");
+    let version: number;
+    try {
+      version = schemaVersion();
+    } catch {
+      // A load balancer takes the instance out of rotation; the process itself keeps running.
+      return response.status(503).json({ ok: false, error: "database_unavailable" });
+    }
+    response.json({ ok: true, schema_version: version });
   });
 
   return router;
