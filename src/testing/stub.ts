@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ProductOffer } from "../schemas.js";
 import { createAdminApi, pathOf } from "./platform/admin-api.js";
 import type { Agent, AgentFactory } from "./agent/agent.js";
 import { CHAT_PATH, createChatServer } from "./chat/chat-server.js";
@@ -21,10 +20,14 @@ export interface VizochokStubOptions {
   tenants: TenantConfig[];
   /** Clock in epoch ms for signatures, limits and the session TTL. Default `Date.now`. */
   now?: () => number;
-  /** Timers for the 10 s auth deadline and the agent timeout. Default: real timers. */
+  /** Timers for the 10 s auth deadline, the heartbeat and the agent timeout. Default: real timers. */
   timers?: Timers;
   /** Default 10,000 ms. */
   authTimeoutMs?: number;
+  /** The server sends `{"type":"ping"}` after this long without a frame from the client. Default 30,000 ms. */
+  heartbeatIntervalMs?: number;
+  /** A ping unanswered by `pong` for this long closes the connection with 1001. Default 60,000 ms. */
+  pongTimeoutMs?: number;
   /** Pause before the one retry of a webhook. Default 1,000 ms. */
   retryDelayMs?: number;
   /** Apply VIZOCHOK's production rule to webhook URLs (HTTPS, no private or loopback). Default false. */
@@ -83,7 +86,6 @@ export async function createVizochokStub(options: VizochokStubOptions): Promise<
     },
   });
   const selections = createSelectionStore();
-  const offers = new Map<string, ProductOffer>();
   const agents = new Map<string, Agent>();
   const agentOption = options.agent ?? createScriptedAgent();
   const agentFor = (tenant: Tenant): Agent => {
@@ -94,7 +96,7 @@ export async function createVizochokStub(options: VizochokStubOptions): Promise<
     }
     return agent;
   };
-  const toolsFor = (tenant: Tenant, hooks = {}) => createStubTools({ tenant, index, sender, selections, offers }, hooks);
+  const toolsFor = (tenant: Tenant, hooks = {}) => createStubTools({ tenant, index, sender, selections }, hooks);
   const chat = createChatServer({
     tenants,
     conversations: createConversationStore(now),
@@ -103,6 +105,8 @@ export async function createVizochokStub(options: VizochokStubOptions): Promise<
     now,
     timers: options.timers ?? realTimers,
     authTimeoutMs: options.authTimeoutMs ?? 10_000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 30_000,
+    pongTimeoutMs: options.pongTimeoutMs ?? 60_000,
   });
   const adminApi = createAdminApi({ tenants, index, enforceProductionUrls, now });
 

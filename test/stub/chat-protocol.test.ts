@@ -107,7 +107,7 @@ describe("chat WebSocket: turns", () => {
   it("streams the answer in several text_delta frames in the documented order", async () => {
     await start();
     const socket = await authed();
-    socket.send({ type: "message", text: "hello there my friend" });
+    socket.send({ type: "message", text: "hello there my friend", conversation_id: (await socket.next("conversation_started")).conversation_id });
     const done = await socket.next("response_complete");
     const order = socket.frames.map((f) => f.type);
     expect(order[0]).toBe("auth_ok");
@@ -129,8 +129,7 @@ describe("chat WebSocket: turns", () => {
     const gate: { release?: () => void } = {};
     await start({ agent: echoAgent(gate) });
     const socket = await authed();
-    socket.send({ type: "message", text: "slow" });
-    await socket.next("conversation_started");
+    socket.send({ type: "message", text: "slow", conversation_id: (await socket.next("conversation_started")).conversation_id });
     await expect.poll(() => gate.release !== undefined).toBe(true);
     socket.send({ type: "message", text: "again", conversation_id: socket.frames[1]!.conversation_id });
     expect(await socket.next("error")).toMatchObject({ code: "agent_busy" });
@@ -176,9 +175,9 @@ describe("chat WebSocket: turns", () => {
   it("user_message_limit and user_conversation_limit carry the limit", async () => {
     await start({}, { userMessagesPerDay: 2, userConversationsPerDay: 1 });
     const socket = await authed();
-    socket.send({ type: "message", text: "one" });
+    const conversationId = (await socket.next("conversation_started")).conversation_id;
+    socket.send({ type: "message", text: "one", conversation_id: conversationId });
     await socket.next("response_complete");
-    const conversationId = socket.frames[1]!.conversation_id;
     socket.send({ type: "message", text: "two", conversation_id: conversationId });
     await expect.poll(() => socket.frames.filter((f) => f.type === "response_complete").length).toBe(2);
     socket.send({ type: "message", text: "three", conversation_id: conversationId });
@@ -197,7 +196,7 @@ describe("chat WebSocket: turns", () => {
     ] as const) {
       await start({}, limits);
       const socket = await authed();
-      socket.send({ type: "message", text: "spend some tokens" });
+      socket.send({ type: "message", text: "spend some tokens", conversation_id: (await socket.next("conversation_started")).conversation_id });
       await socket.next("response_complete");
       socket.send({ type: "message", text: "more", conversation_id: socket.frames[1]!.conversation_id });
       expect(await socket.next("error")).toMatchObject({ code });

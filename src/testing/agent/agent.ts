@@ -6,7 +6,9 @@ export type AgentInput =
   | { type: "message"; text: string }
   | { type: "add_to_cart"; sku: string; quantity?: number }
   | { type: "quick_reply"; value: string }
-  | { type: "checklist_submit"; skus: string[] };
+  | { type: "checklist_submit"; skus: string[] }
+  | { type: "meal_plan_approve" }
+  | { type: "meal_plan_modify"; text: string };
 
 export interface QuickReply {
   label: string;
@@ -20,6 +22,19 @@ export interface ChecklistItem {
   checked: boolean;
 }
 
+export interface MealPlanItem {
+  name: string;
+  sku?: string;
+  quantity?: number;
+}
+
+/** A multi-day plan the shopper approves (every item with a SKU goes to the cart) or modifies in words. */
+export interface MealPlan {
+  title: string;
+  days: Array<{ day: number; meals: Array<{ name: string; recipe?: string; items: MealPlanItem[] }> }>;
+  actions: ["approve", "modify"];
+}
+
 /** How the agent answers; each call becomes frames on the wire, in call order. */
 export interface AgentReply {
   /** Streams text as several `text_delta` frames and a `text_end`. */
@@ -27,6 +42,7 @@ export interface AgentReply {
   productCards(items: ProductItem[]): void;
   quickReplies(options: QuickReply[]): void;
   checklist(title: string, items: ChecklistItem[]): void;
+  mealPlan(plan: MealPlan): void;
   /** Sends `event` and `cart_changed` (with the whole cart) for a confirmed change. */
   cartChanged(outcome: Extract<CartOutcome, { ok: true }>): void;
 }
@@ -36,8 +52,14 @@ export interface ConversationTools {
   /** The search index alone (no webhook): SKUs, best first. */
   rank(query: string, limit?: number): string[];
   search(query: string, limit?: number): Promise<ProductSearch>;
+  /** Live prices from the products webhook; kept in this conversation for the cards it shows. */
   checkProducts(skus: string[]): Promise<PriceCheck>;
-  add(sku: string, quantity?: number): Promise<CartOutcome>;
+  /**
+   * Adds through the cart webhook at the price this conversation was shown. With `fresh`, the
+   * price is asked of the products webhook first unless this turn already did; a product the
+   * webhook does not return is refused (`product_not_found`) and never sent at an old price.
+   */
+  add(sku: string, quantity?: number, options?: { fresh?: boolean }): Promise<CartOutcome>;
   remove(sku: string): Promise<CartOutcome>;
   setQuantity(sku: string, quantity: number): Promise<CartOutcome>;
   clear(): Promise<CartOutcome>;

@@ -94,7 +94,8 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
         return showRecipe(turn, memory, intent.recipe);
       case "add": {
         const sku = await resolveForAdd(turn, memory, intent.target, intent.quantity ?? 1);
-        if (sku !== undefined) await addAndReport(turn, memory, sku, intent.quantity ?? 1);
+        // A typed add asks the store for the current price first (unless this turn just did).
+        if (sku !== undefined) await addAndReport(turn, memory, sku, intent.quantity ?? 1, true);
         return;
       }
       case "remove": {
@@ -163,8 +164,8 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
     for (const outcome of confirmed) turn.reply.cartChanged(outcome);
   }
 
-  async function addAndReport(turn: AgentTurn, memory: Memory, sku: string, quantity: number): Promise<void> {
-    const outcome = await turn.tools.add(sku, quantity);
+  async function addAndReport(turn: AgentTurn, memory: Memory, sku: string, quantity: number, fresh = false): Promise<void> {
+    const outcome = await turn.tools.add(sku, quantity, { fresh });
     const unit = turn.tools.product(sku)?.unit;
     await report(turn, memory, outcome, sku, quantity, (name) => `Added ${formatQuantity(quantity, unit)} ${name} to your cart.`);
   }

@@ -22,6 +22,12 @@ export interface ToolTarget {
   sessionId: string;
 }
 
+/**
+ * Prices one conversation was shown, by SKU. VIZOCHOK stores no prices: a price lives only in
+ * the conversation that received it from the products webhook, never across shoppers.
+ */
+export type ConversationPrices = Map<string, ProductOffer>;
+
 export interface ProductSearch {
   query: string;
   /** In-stock products at the store's prices, best match first. */
@@ -49,14 +55,20 @@ export type CartOutcome =
 export interface StubTools {
   /** The search index alone, no webhook: SKUs with fused scores. */
   rankCatalog(query: string, limit?: number): SearchHit[];
-  searchProducts(input: { storeId: string; query: string; limit?: number }): Promise<ProductSearch>;
-  checkProducts(input: { storeId: string; skus: string[] }): Promise<PriceCheck>;
+  searchProducts(input: { storeId: string; query: string; limit?: number; prices?: ConversationPrices }): Promise<ProductSearch>;
+  /** Calls the products webhook; the offers it returns are kept in `prices` when given. */
+  checkProducts(input: { storeId: string; skus: string[]; prices?: ConversationPrices }): Promise<PriceCheck>;
   getProduct(sku: string): Product | undefined;
   /** Active products in a category, catalog order. */
   productsInCategory(category: string): Product[];
-  addToSelection(input: ToolTarget & { sku: string; quantity?: number }): Promise<CartOutcome>;
+  /**
+   * Adds at the price in `prices` when the conversation has one; otherwise asks the products
+   * webhook first, and refuses (`product_not_found`, or `webhook_error` when it failed) a
+   * product it does not return.
+   */
+  addToSelection(input: ToolTarget & { sku: string; quantity?: number; prices?: ConversationPrices }): Promise<CartOutcome>;
   removeFromSelection(input: ToolTarget & { sku: string }): Promise<CartOutcome>;
-  updateSelectionQuantity(input: ToolTarget & { sku: string; quantity: number }): Promise<CartOutcome>;
+  updateSelectionQuantity(input: ToolTarget & { sku: string; quantity: number; prices?: ConversationPrices }): Promise<CartOutcome>;
   clearSelection(input: ToolTarget): Promise<CartOutcome>;
   getSelection(input: ToolTarget): SessionSummary;
   /** Calls cart GET and replaces the mirror; a failure leaves an empty cart. */
@@ -74,8 +86,6 @@ export interface ToolDependencies {
   index: SearchIndex;
   sender: WebhookSender;
   selections: SelectionStore;
-  /** Last offer seen per store and SKU; the price the agent "last saw" for cart adds. */
-  offers: Map<string, ProductOffer>;
 }
 
 const DEFAULT_CARDS = 6;
@@ -90,10 +100,9 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
     secret: tenant.webhooks.secret,
     timeoutMs: tenant.webhooks.timeout_seconds * 1000,
   });
-  const offerKey = (storeId: string, sku: string) => `${tenant.id}\u0000${storeId}\u0000${sku}`;
   const selectionOf = (input: ToolTarget) => deps.selections.get(tenant.id, input.storeId, input.sessionId);
 
-  async function checkProducts(input: { storeId: string; skus: string[] }): Promise<PriceCheck> {
+  async function checkProducts(input: { storeId: string; skus: string[]; prices?: ConversationPrices }): Promise<PriceCheck> {
     hooks.round?.();
     const asked = new Set(input.skus);
     const result = await deps.sender.post(target("products", tenant.webhooks.products_url), { skus: input.skus, store_id: input.storeId }, ProductsResponse);
@@ -103,12 +112,12 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
       // SKUs nobody asked for are ignored, as VIZOCHOK does.
       if (!asked.has(offer.sku)) continue;
       offers.set(offer.sku, offer);
-      deps.offers.set(offerKey(input.storeId, offer.sku), offer);
+      input.prices?.set(offer.sku, offer);
     }
     return { offers, failed: false };
   }
 
-  async function changeCart(input: ToolTarget, request: CartRequest, change: CartChange, apply: () => void): Promise<CartOutcome> {
+  async function changeCart(input: ToolTarget, request: CartRequest, apply: () => CartChange): Promise<CartOutcome> {
     const url = tenant.webhooks.cart_url;
     if (url !== undefined) {
       hooks.status?.("updating_cart");
@@ -117,15 +126,17 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
       if (!result.ok) return { ok: false, reason: result.outcome === "timeout" ? "webhook_timeout" : "webhook_error", ...skuOf(request) };
       if (!result.data.ok) return { ok: false, reason: result.data.reason, ...skuOf(request) };
     }
-    apply();
+    const change = apply();
     return { ok: true, change, summary: summarize(selectionOf(input)) };
   }
 
-  async function priceFor(storeId: string, sku: string): Promise<ProductOffer | undefined> {
-    const seen = deps.offers.get(offerKey(storeId, sku));
-    if (seen !== undefined || !tenant.catalog.has(sku)) return seen;
-    const check = await checkProducts({ storeId, skus: [sku] });
-    return check.offers.get(sku);
+  /** The price this conversation saw, or a fresh one from the products webhook. */
+  async function priceFor(storeId: string, sku: string, prices: ConversationPrices | undefined): Promise<ProductOffer | "missing" | "failed"> {
+    const seen = prices?.get(sku);
+    if (seen !== undefined) return seen;
+    const check = await checkProducts({ storeId, skus: [sku], ...(prices !== undefined ? { prices } : {}) });
+    if (check.failed) return "failed";
+    return check.offers.get(sku) ?? "missing";
   }
 
   return {
@@ -140,7 +151,7 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
       const found = deps.index.search(tenant.id, input.query, { limit: Math.min(MAX_SKUS_PER_CHECK, limit * 2) }).map((hit) => hit.sku);
       if (found.length === 0) return { query: input.query, items: [], found, failed: false };
       hooks.status?.("checking_prices");
-      const check = await checkProducts({ storeId: input.storeId, skus: found });
+      const check = await checkProducts({ storeId: input.storeId, skus: found, ...(input.prices !== undefined ? { prices: input.prices } : {}) });
       const items: ProductItem[] = [];
       for (const sku of found) {
         const offer = check.offers.get(sku);
@@ -159,7 +170,10 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
     async addToSelection(input) {
       const quantity = input.quantity ?? 1;
       const product = tenant.catalog.get(input.sku);
-      const offer = await priceFor(input.storeId, input.sku);
+      const offer = await priceFor(input.storeId, input.sku, input.prices);
+      if (offer === "failed") return { ok: false, reason: "webhook_error", sku: input.sku };
+      if (offer === "missing") return { ok: false, reason: "product_not_found", sku: input.sku };
+      const name = product?.name ?? input.sku;
       const request: CartRequest = {
         action: "add",
         store_id: input.storeId,
@@ -168,22 +182,21 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
         quantity,
         ...(product !== undefined ? { name: product.name } : {}),
         // The price the shopper was shown: the promo price when there is one.
-        ...(offer !== undefined ? { price: offer.promo_price ?? offer.price } : {}),
+        price: offer.promo_price ?? offer.price,
       };
-      const name = product?.name ?? input.sku;
-      const price = offer?.price ?? 0;
-      return changeCart(input, request, { action: "item_selected", sku: input.sku, name, quantity, price }, () => {
+      return changeCart(input, request, () => {
         const selection = selectionOf(input);
-        const existing = selection.get(input.sku);
         const item: CartItem = {
           sku: input.sku,
           name,
-          price,
-          promo_price: offer?.promo_price ?? null,
+          price: offer.price,
+          promo_price: offer.promo_price ?? null,
           brand: product?.brand ?? null,
-          quantity: roundQuantity((existing?.quantity ?? 0) + quantity),
+          quantity: roundQuantity((selection.get(input.sku)?.quantity ?? 0) + quantity),
         };
         selection.set(input.sku, item);
+        // `cart_changed.quantity` is the product's new quantity, not the amount just added.
+        return { action: "item_selected", sku: input.sku, name, quantity: item.quantity, price: offer.price };
       });
     },
 
@@ -191,8 +204,10 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
       const existing = selectionOf(input).get(input.sku);
       const name = existing?.name ?? tenant.catalog.get(input.sku)?.name ?? input.sku;
       const request: CartRequest = { action: "remove", store_id: input.storeId, session_id: input.sessionId, sku: input.sku };
-      const change: CartChange = { action: "item_removed", sku: input.sku, name, ...(existing ? { quantity: existing.quantity, price: existing.price } : {}) };
-      return changeCart(input, request, change, () => selectionOf(input).delete(input.sku));
+      return changeCart(input, request, () => {
+        selectionOf(input).delete(input.sku);
+        return { action: "item_removed", sku: input.sku, name, quantity: 0, ...(existing ? { price: existing.price } : {}) };
+      });
     },
 
     async updateSelectionQuantity(input) {
@@ -206,25 +221,27 @@ export function createStubTools(deps: ToolDependencies, hooks: ToolHooks = {}): 
         sku: input.sku,
         quantity: input.quantity,
       };
-      const price = existing?.price ?? deps.offers.get(offerKey(input.storeId, input.sku))?.price ?? 0;
-      const change: CartChange = { action: "quantity_updated", sku: input.sku, name, quantity: input.quantity, price };
-      return changeCart(input, request, change, () => {
-        const selection = selectionOf(input);
-        const item = selection.get(input.sku);
-        selection.set(input.sku, {
+      const seen = input.prices?.get(input.sku);
+      const price = existing?.price ?? seen?.price ?? 0;
+      return changeCart(input, request, () => {
+        selectionOf(input).set(input.sku, {
           sku: input.sku,
           name,
           price,
-          promo_price: item?.promo_price ?? null,
-          brand: item?.brand ?? product?.brand ?? null,
+          promo_price: existing?.promo_price ?? seen?.promo_price ?? null,
+          brand: existing?.brand ?? product?.brand ?? null,
           quantity: input.quantity,
         });
+        return { action: "quantity_updated", sku: input.sku, name, quantity: input.quantity, price };
       });
     },
 
     async clearSelection(input) {
       const request: CartRequest = { action: "clear", store_id: input.storeId, session_id: input.sessionId };
-      return changeCart(input, request, { action: "cart_cleared" }, () => selectionOf(input).clear());
+      return changeCart(input, request, () => {
+        selectionOf(input).clear();
+        return { action: "cart_cleared" };
+      });
     },
 
     getSelection: (input) => summarize(selectionOf(input)),

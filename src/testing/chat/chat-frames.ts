@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { CartItem, ProductItem, SessionSummary } from "../../schemas.js";
-import type { ChecklistItem, QuickReply } from "../agent/agent.js";
+import type { ChecklistItem, MealPlan, QuickReply } from "../agent/agent.js";
 import type { CartEventName } from "./selection.js";
 
 const Text = z.string().min(1);
@@ -14,11 +14,23 @@ export const AuthFrame = z.object({
 });
 export type AuthFrame = z.infer<typeof AuthFrame>;
 
-export const ActionFrame = z.discriminatedUnion("action", [
+const ActionFrameShapes = z.discriminatedUnion("action", [
   z.object({ type: z.literal("action"), action: z.literal("add_to_cart"), sku: Text, quantity: z.number().positive().finite().optional(), conversation_id: Text.optional() }),
   z.object({ type: z.literal("action"), action: z.literal("quick_reply"), value: Text, conversation_id: Text.optional() }),
   z.object({ type: z.literal("action"), action: z.literal("checklist_submit"), skus: z.array(Text), conversation_id: Text.optional() }),
+  z.object({ type: z.literal("action"), action: z.literal("meal_plan_approve"), conversation_id: Text.optional() }),
+  z.object({ type: z.literal("action"), action: z.literal("meal_plan_modify"), text: Text, conversation_id: Text.optional() }),
 ]);
+
+/**
+ * A tap in the widget. The mobile page says only "send action message with sku and quantity",
+ * so an `action` frame with a `sku` and no `action` field is an `add_to_cart`.
+ */
+export const ActionFrame = z.preprocess(
+  (frame) =>
+    typeof frame === "object" && frame !== null && !("action" in frame) && "sku" in frame ? { ...frame, action: "add_to_cart" } : frame,
+  ActionFrameShapes,
+);
 export type ActionFrame = z.infer<typeof ActionFrame>;
 
 export const MessageFrame = z.object({ type: z.literal("message"), text: Text, conversation_id: Text.optional() });
@@ -42,13 +54,14 @@ export type ChatErrorCode =
 export type ServerFrame =
   | { type: "auth_ok" }
   | { type: "conversation_started"; conversation_id: string }
-  | { type: "session_restored"; conversation_id: string; selected_items: CartItem[]; total: number; pending_tools: [] }
+  | { type: "session_restored"; conversation_id: string; selected_items: CartItem[]; total: number; pending_tools: PendingTool[] }
   | { type: "status"; code: "searching" | "checking_prices" | "updating_cart" }
   | { type: "text_delta"; delta: string }
   | { type: "text_end" }
   | { type: "product_cards"; items: ProductItem[] }
   | { type: "quick_replies"; options: QuickReply[] }
   | { type: "ingredient_checklist"; title: string; items: ChecklistItem[] }
+  | ({ type: "meal_plan" } & MealPlan)
   | { type: "event"; event: CartEventName; sku?: string; name?: string; quantity?: number; price?: number }
   | ({ type: "cart_changed"; action: CartEventName; sku?: string; name?: string; quantity?: number; price?: number } & {
       items: CartItem[];
@@ -58,6 +71,9 @@ export type ServerFrame =
   | { type: "response_complete"; conversation_id: string; session_summary: SessionSummary }
   | { type: "ping" }
   | { type: "pong" };
+
+/** The interactive frames that wait for the shopper; `session_restored` carries those still open. */
+export type PendingTool = Extract<ServerFrame, { type: "quick_replies" | "ingredient_checklist" | "meal_plan" }>;
 
 /** Text cut into chunks of a few words, so one answer arrives as several `text_delta` frames. */
 export function chunkText(text: string, wordsPerChunk = 3): string[] {

@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import type { Agent, AgentInput, AgentReply, AgentTurn, ConversationTools } from "../agent/agent.js";
-import { ActionFrame, AuthFrame, MessageFrame, chunkText, type ChatErrorCode, type ServerFrame } from "./chat-frames.js";
+import { ActionFrame, AuthFrame, MessageFrame, chunkText, type ChatErrorCode, type PendingTool, type ServerFrame } from "./chat-frames.js";
 import type { Conversation, ConversationStore } from "./conversations.js";
 import type { Tenant, TenantRegistry } from "../platform/tenants.js";
 import type { Timers } from "../timers.js";
@@ -23,6 +23,10 @@ export interface ChatServerOptions {
   now: () => number;
   timers: Timers;
   authTimeoutMs: number;
+  /** Client silence after which the server pings. */
+  heartbeatIntervalMs: number;
+  /** How long a server ping waits for `pong` before the connection is closed (1001). */
+  pongTimeoutMs: number;
 }
 
 export interface ChatServer {
@@ -42,7 +46,16 @@ interface Connection {
   userId?: string;
   conversation?: Conversation;
   window: number[];
+  /** Fires after `heartbeatIntervalMs` of client silence. */
+  silence?: unknown;
+  /** Set while a server ping waits for its pong. */
+  pongDeadline?: unknown;
 }
+
+/** The quick reply offered near the token budget; choosing it starts a new conversation. */
+export const NEW_CONVERSATION_REPLY = { label: "Start a new conversation", value: "new_conversation" } as const;
+/** From this share of `sessionTokens`, every answer suggests a new conversation. */
+const BUDGET_WARNING_SHARE = 0.8;
 
 export function createChatServer(options: ChatServerOptions): ChatServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_FRAME_LIMIT });
@@ -69,6 +82,8 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     });
     ws.on("close", () => {
       options.timers.clearTimeout(authTimer);
+      options.timers.clearTimeout(connection.silence);
+      options.timers.clearTimeout(connection.pongDeadline);
       const key = connection.tenant?.publicKeyHash;
       if (key !== undefined) openPerKey.set(key, (openPerKey.get(key) ?? 1) - 1);
     });
@@ -118,8 +133,54 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       connection.conversation = resumed;
       options.conversations.touch(resumed);
       const summary = options.toolsFor(tenant, {}).getSelection({ storeId, sessionId: resumed.sessionId });
-      send(ws, { type: "session_restored", conversation_id: resumed.id, selected_items: summary.selected_items, total: summary.total, pending_tools: [] });
+      send(ws, {
+        type: "session_restored",
+        conversation_id: resumed.id,
+        selected_items: summary.selected_items,
+        total: summary.total,
+        pending_tools: [...resumed.pending],
+      });
+    } else {
+      // No id, or one that is unknown, expired or someone else's: a new conversation at once.
+      startConversation(connection);
     }
+    listen(connection);
+  }
+
+  /** Creates a conversation, announces it and loads the store's cart for it (cart GET). */
+  function startConversation(connection: Connection): Conversation {
+    const tenant = connection.tenant!;
+    const storeId = connection.storeId!;
+    const sessionId = connection.userId!;
+    const conversation = options.conversations.create(tenant.id, storeId, sessionId);
+    connection.conversation = conversation;
+    send(connection.ws, { type: "conversation_started", conversation_id: conversation.id });
+    conversation.ready = options
+      .toolsFor(tenant, {})
+      .loadSelection({ storeId, sessionId })
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+    return conversation;
+  }
+
+  /** Heartbeat: after a silence the server pings; a ping left without `pong` closes the connection. */
+  function listen(connection: Connection): void {
+    options.timers.clearTimeout(connection.silence);
+    connection.silence = options.timers.setTimeout(() => {
+      connection.silence = undefined;
+      send(connection.ws, { type: "ping" });
+      connection.pongDeadline = options.timers.setTimeout(() => connection.ws.close(1001, "pong timeout"), options.pongTimeoutMs);
+    }, options.heartbeatIntervalMs);
+  }
+
+  function heard(connection: Connection, type: unknown): void {
+    if (type === "pong" && connection.pongDeadline !== undefined) {
+      options.timers.clearTimeout(connection.pongDeadline);
+      connection.pongDeadline = undefined;
+    }
+    if (connection.pongDeadline === undefined) listen(connection);
   }
 
   function receive(connection: Connection, data: RawData, isBinary: boolean): void {
@@ -127,10 +188,12 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     const tenant = connection.tenant!;
     const size = rawLength(data);
     if (size > tenant.limits.maxFrameBytes) {
+      heard(connection, undefined);
       return sendError(ws, "message_too_large", `frames are limited to ${tenant.limits.maxFrameBytes} bytes`, { max_size: tenant.limits.maxFrameBytes });
     }
     const json = isBinary ? undefined : parseJson(data);
     const type = typeof json === "object" && json !== null ? (json as { type?: unknown }).type : undefined;
+    heard(connection, type);
     if (type === "ping") return send(ws, { type: "pong" });
     if (type === "pong") return;
     let input: AgentInput;
@@ -140,6 +203,8 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       if (!message.success) return sendError(ws, "invalid_json", "a message needs a non-empty text");
       input = { type: "message", text: message.data.text };
       conversationId = message.data.conversation_id;
+      // The docs: "Omit conversation_id to start a new conversation."
+      if (conversationId === undefined) return void startTurn(connection, input, undefined, true).catch(() => failTurn(ws));
     } else if (type === "action") {
       const action = ActionFrame.safeParse(json);
       if (!action.success) return sendError(ws, "invalid_json", "unknown action or missing fields");
@@ -148,7 +213,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     } else {
       return sendError(ws, "invalid_json", json === undefined ? "frames must be JSON objects" : "unknown frame type");
     }
-    startTurn(connection, input, conversationId).catch(() => failTurn(ws));
+    startTurn(connection, input, conversationId, isStartOver(input)).catch(() => failTurn(ws));
   }
 
   /** The stub's own failure on one connection: the client is told, the server goes on. */
@@ -164,7 +229,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     }
   }
 
-  async function startTurn(connection: Connection, input: AgentInput, conversationId: string | undefined): Promise<void> {
+  async function startTurn(connection: Connection, input: AgentInput, conversationId: string | undefined, newConversation: boolean): Promise<void> {
     const { ws } = connection;
     const tenant = connection.tenant!;
     const storeId = connection.storeId!;
@@ -178,15 +243,18 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     if (!hasActiveProduct(tenant)) {
       return sendError(ws, "no_catalog_data", "this store has no catalog yet");
     }
-    let conversation = connection.conversation;
-    if (conversationId !== undefined && conversationId !== conversation?.id) {
+    let conversation: Conversation | undefined;
+    if (newConversation) {
+      conversation = undefined;
+    } else if (conversationId !== undefined && conversationId !== connection.conversation?.id) {
+      // Only this shopper's own conversation in this store; any other id starts a new one.
       const found = options.conversations.get(conversationId, limits.sessionTtlMs);
       conversation = found?.tenantId === tenant.id && found.storeId === storeId && found.sessionId === userId ? found : undefined;
-    } else if (conversation !== undefined) {
-      conversation = options.conversations.get(conversation.id, limits.sessionTtlMs);
+    } else if (connection.conversation !== undefined) {
+      conversation = options.conversations.get(connection.conversation.id, limits.sessionTtlMs);
     }
     const day = `${tenant.id}\u0000${userId}\u0000${utcDay(now)}`;
-    if (conversation === undefined && counters.get(`conversations\u0000${day}`) >= limits.userConversationsPerDay) {
+    if (conversation?.counted !== true && counters.get(`conversations\u0000${day}`) >= limits.userConversationsPerDay) {
       return sendError(ws, "user_conversation_limit", "daily conversation limit reached", { limit: limits.userConversationsPerDay });
     }
     if (counters.get(`messages\u0000${day}`) >= limits.userMessagesPerDay) {
@@ -202,22 +270,22 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     if (counters.get(monthlyKey) >= limits.tenantMonthlyTokens) return sendError(ws, "tenant_monthly_token_limit", "the store's monthly budget is used up");
 
     counters.add(`messages\u0000${day}`, 1);
-    const isNew = conversation === undefined;
-    if (conversation === undefined) {
+    // A conversation counts against the daily limit from its first turn, not when it is announced.
+    conversation ??= startConversation(connection);
+    if (!conversation.counted) {
+      conversation.counted = true;
       counters.add(`conversations\u0000${day}`, 1);
-      conversation = options.conversations.create(tenant.id, storeId, userId);
     }
     connection.conversation = conversation;
     conversation.busy = true;
     options.conversations.touch(conversation);
+    // A message or an answer closes every open interactive frame; a tap on a card does not.
+    if (input.type !== "add_to_cart") conversation.pending = [];
     const active = conversation;
     let spent = estimateTokens(inputText(input));
     try {
-      if (isNew) {
-        send(ws, { type: "conversation_started", conversation_id: active.id });
-        // The store's existing cart, loaded once per new conversation, before the first answer.
-        await options.toolsFor(tenant, {}).loadSelection({ storeId, sessionId: userId });
-      }
+      // The store's existing cart is loaded before the conversation's first answer.
+      await active.ready;
       spent += await runAgent(connection, active);
     } finally {
       active.busy = false;
@@ -242,6 +310,11 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       const out = (frame: ServerFrame) => {
         if (!over) send(connection.ws, frame);
       };
+      const pend = (frame: PendingTool) => {
+        if (over) return;
+        conversation.pending.push(frame);
+        send(connection.ws, frame);
+      };
       let rounds = 0;
       const stubTools = options.toolsFor(tenant, {
         status: (code) => out({ type: "status", code }),
@@ -250,13 +323,28 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         },
       });
       const target = { storeId, sessionId: conversation.sessionId };
+      const prices = conversation.prices;
+      // SKUs whose price this turn asked the products webhook for.
+      const checked = new Set<string>();
       const tools: ConversationTools = {
         rank: (query, limit) => stubTools.rankCatalog(query, limit).map((hit) => hit.sku),
-        search: (query, limit) => stubTools.searchProducts({ storeId, query, ...(limit !== undefined ? { limit } : {}) }),
-        checkProducts: (skus) => stubTools.checkProducts({ storeId, skus }),
-        add: (sku, quantity) => stubTools.addToSelection({ ...target, sku, ...(quantity !== undefined ? { quantity } : {}) }),
+        async search(query, limit) {
+          const result = await stubTools.searchProducts({ storeId, query, prices, ...(limit !== undefined ? { limit } : {}) });
+          for (const sku of result.found) checked.add(sku);
+          return result;
+        },
+        async checkProducts(skus) {
+          const result = await stubTools.checkProducts({ storeId, skus, prices });
+          for (const sku of skus) checked.add(sku);
+          return result;
+        },
+        add(sku, quantity, addOptions) {
+          // A fresh add never uses a price from an earlier turn: the webhook is asked again.
+          if (addOptions?.fresh === true && !checked.has(sku)) prices.delete(sku);
+          return stubTools.addToSelection({ ...target, sku, prices, ...(quantity !== undefined ? { quantity } : {}) });
+        },
         remove: (sku) => stubTools.removeFromSelection({ ...target, sku }),
-        setQuantity: (sku, quantity) => stubTools.updateSelectionQuantity({ ...target, sku, quantity }),
+        setQuantity: (sku, quantity) => stubTools.updateSelectionQuantity({ ...target, sku, quantity, prices }),
         clear: () => stubTools.clearSelection(target),
         cart: () => stubTools.getSelection(target),
         product: (sku) => stubTools.getProduct(sku),
@@ -269,8 +357,9 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
           out({ type: "text_end" });
         },
         productCards: (items) => out({ type: "product_cards", items }),
-        quickReplies: (choices) => out({ type: "quick_replies", options: choices }),
-        checklist: (title, items) => out({ type: "ingredient_checklist", title, items }),
+        quickReplies: (choices) => pend({ type: "quick_replies", options: choices }),
+        checklist: (title, items) => pend({ type: "ingredient_checklist", title, items }),
+        mealPlan: (plan) => pend({ type: "meal_plan", ...plan }),
         cartChanged(outcome) {
           const { action, ...fields } = outcome.change;
           out({ type: "event", event: action, ...fields });
@@ -280,7 +369,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       const timedOut = new Promise<"timeout">((resolve) => {
         timer = options.timers.setTimeout(() => resolve("timeout"), limits.agentTimeoutMs);
       });
-      const agent = options.agentFor(tenant);
+      const agent: Agent = isStartOver(input) ? { respond: async ({ reply }) => reply.say("A new conversation has started. What can I find for you?") } : options.agentFor(tenant);
       const turn: AgentTurn = {
         input,
         conversation: { id: conversation.id, storeId, sessionId: conversation.sessionId, memory: conversation.memory },
@@ -301,6 +390,12 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
           endTurn();
           sendError(connection.ws, "internal_error", "the assistant took too long to answer");
           return Math.ceil(output / 4);
+        }
+        // Near the token budget every answer suggests starting over (the docs: "the assistant
+        // suggests starting a new conversation").
+        if (conversation.tokens + spent + Math.ceil(output / 4) >= BUDGET_WARNING_SHARE * limits.sessionTokens) {
+          reply.say("This conversation is getting long: start a new one to keep my answers quick.");
+          reply.quickReplies([{ ...NEW_CONVERSATION_REPLY }]);
         }
         const summary = tools.cart();
         out({ type: "response_complete", conversation_id: conversation.id, session_summary: summary });
@@ -334,6 +429,10 @@ function hasActiveProduct(tenant: Tenant): boolean {
   return false;
 }
 
+function isStartOver(input: AgentInput): boolean {
+  return input.type === "quick_reply" && input.value === NEW_CONVERSATION_REPLY.value;
+}
+
 function toInput(frame: ActionFrame): AgentInput {
   switch (frame.action) {
     case "add_to_cart":
@@ -342,6 +441,10 @@ function toInput(frame: ActionFrame): AgentInput {
       return { type: "quick_reply", value: frame.value };
     case "checklist_submit":
       return { type: "checklist_submit", skus: frame.skus };
+    case "meal_plan_approve":
+      return { type: "meal_plan_approve" };
+    case "meal_plan_modify":
+      return { type: "meal_plan_modify", text: frame.text };
   }
 }
 
@@ -355,6 +458,10 @@ function inputText(input: AgentInput): string {
       return input.sku;
     case "checklist_submit":
       return input.skus.join(" ");
+    case "meal_plan_approve":
+      return "approve";
+    case "meal_plan_modify":
+      return input.text;
   }
 }
 

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { ConversationPrices } from "../agent/tools.js";
+import type { PendingTool } from "./chat-frames.js";
 
 export interface Conversation {
   id: string;
@@ -11,6 +13,14 @@ export interface Conversation {
   busy: boolean;
   /** Estimated tokens used so far (characters / 4, in and out). */
   tokens: number;
+  /** Prices this conversation received from the products webhook; shared with no other. */
+  prices: ConversationPrices;
+  /** Interactive frames still waiting for the shopper, oldest first, as first sent. */
+  pending: PendingTool[];
+  /** Settles when the store's cart (cart GET) has been loaded for this new conversation. */
+  ready: Promise<void>;
+  /** Counted against the shopper's daily conversations (at its first message). */
+  counted: boolean;
 }
 
 export interface ConversationStore {
@@ -33,6 +43,10 @@ export function createConversationStore(now: () => number, generateId: () => str
         lastActivity: now(),
         busy: false,
         tokens: 0,
+        prices: new Map(),
+        pending: [],
+        ready: Promise.resolve(),
+        counted: false,
       };
       conversations.set(conversation.id, conversation);
       return conversation;

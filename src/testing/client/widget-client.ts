@@ -1,6 +1,6 @@
 import { WebSocket } from "ws";
 import type { CartItem, ProductItem, SessionSummary } from "../../schemas.js";
-import type { ServerFrame } from "../chat/chat-frames.js";
+import type { PendingTool, ServerFrame } from "../chat/chat-frames.js";
 import { FINAL_CLOSE_CODES, MAX_RECONNECT_ATTEMPTS, reconnectDelay } from "./reconnect.js";
 import { realTimers, type Timers } from "../timers.js";
 
@@ -51,17 +51,31 @@ export interface WidgetClientConfig {
 }
 
 export interface WidgetClient {
-  /** Resolves once authenticated; rejects if the server refuses the key for good. */
+  /**
+   * Resolves once authenticated and the conversation is known (`conversation_started` or
+   * `session_restored`); rejects if the server refuses the key for good.
+   */
   connect(): Promise<void>;
   /** Sends a message; resolves with every frame of the answer up to `response_complete` or an `error`. */
   send(text: string): Promise<ServerFrame[]>;
-  /** The shopper tapped "add" on a product card. */
-  tapAdd(sku: string, quantity?: number): Promise<ServerFrame[]>;
+  /**
+   * The shopper tapped Add on a product card (a card object, or the SKU of a card shown in this
+   * conversation): calls `onProductClick` with the card, then sends the `add_to_cart` action.
+   */
+  tapAdd(card: ProductItem | string, quantity?: number): Promise<ServerFrame[]>;
   quickReply(value: string): Promise<ServerFrame[]>;
   submitChecklist(skus: string[]): Promise<ServerFrame[]>;
+  approveMealPlan(): Promise<ServerFrame[]>;
+  /** Asks for another plan in words ("no fish"). */
+  modifyMealPlan(text: string): Promise<ServerFrame[]>;
   /** The shopper clicked a product card: calls `onProductClick`. */
   clickProduct(item: ProductItem): void;
   readonly conversationId: string | undefined;
+  /**
+   * Interactive frames (quick replies, checklist, meal plan) still waiting for the shopper: from
+   * `session_restored` after a reconnect, then as they arrive; answering or sending clears them.
+   */
+  readonly pendingTools: PendingTool[];
   /** The last full cart the server sent. */
   readonly cart: CartItem[];
   readonly frames: ServerFrame[];
@@ -70,7 +84,7 @@ export interface WidgetClient {
 }
 
 interface Turn {
-  text: string;
+  frame: Record<string, unknown>;
   frames: ServerFrame[];
   resolve(frames: ServerFrame[]): void;
   reject(error: Error): void;
@@ -94,10 +108,13 @@ export function createWidgetClient(config: WidgetClientConfig): WidgetClient {
   let socket: WebSocket | undefined;
   let conversationId = config.conversationId;
   let cart: CartItem[] = [];
+  let pendingTools: PendingTool[] = [];
   const frames: ServerFrame[] = [];
   const turns: Turn[] = [];
   let inFlight = false;
   let authenticated = false;
+  /** The server has named this connection's conversation. */
+  let ready = false;
   let stopped = false;
   let attempt = 0;
   let pingTimer: unknown;
@@ -139,19 +156,26 @@ export function createWidgetClient(config: WidgetClientConfig): WidgetClient {
         attempt = 0;
         schedulePing();
         config.onConnect?.();
-        firstConnect?.resolve();
-        flush();
         return;
       case "ping":
         socket?.send(JSON.stringify({ type: "pong" }));
         return;
       case "conversation_started":
         conversationId = frame.conversation_id;
+        pendingTools = [];
+        sessionReady();
         break;
       case "session_restored":
         conversationId = frame.conversation_id;
         cart = frame.selected_items;
+        pendingTools = [...frame.pending_tools];
         config.onSessionComplete?.({ selected_items: frame.selected_items, total: frame.total, item_count: frame.selected_items.length });
+        sessionReady();
+        break;
+      case "quick_replies":
+      case "ingredient_checklist":
+      case "meal_plan":
+        pendingTools.push(frame);
         break;
       case "cart_changed":
         cart = frame.items;
@@ -178,9 +202,17 @@ export function createWidgetClient(config: WidgetClientConfig): WidgetClient {
     }
   }
 
+  function sessionReady(): void {
+    if (ready) return;
+    ready = true;
+    firstConnect?.resolve();
+    flush();
+  }
+
   function closed(ws: WebSocket, code: number, reason: string): void {
     if (socket !== ws) return;
     socket = undefined;
+    ready = false;
     timers.clearTimeout(pingTimer);
     const wasAuthenticated = authenticated;
     authenticated = false;
@@ -221,18 +253,36 @@ export function createWidgetClient(config: WidgetClientConfig): WidgetClient {
 
   function flush(): void {
     const turn = turns[0];
-    if (inFlight || turn === undefined || !authenticated || socket?.readyState !== WebSocket.OPEN) return;
+    if (inFlight || turn === undefined || !ready || socket?.readyState !== WebSocket.OPEN) return;
     inFlight = true;
-    socket.send(turn.text);
+    // Answering a message, a reply, a checklist or a plan closes what was waiting; a card tap does not.
+    if (turn.frame.action !== "add_to_cart") pendingTools = [];
+    socket.send(withConversation(turn.frame));
+  }
+
+  /** The frame as sent: in the conversation the server named last (after a reconnect too). */
+  function withConversation(frame: Record<string, unknown>): string {
+    return JSON.stringify({ ...frame, ...(conversationId !== undefined ? { conversation_id: conversationId } : {}) });
+  }
+
+  function cardFor(sku: string): ProductItem | undefined {
+    for (let index = frames.length - 1; index >= 0; index--) {
+      const frame = frames[index]!;
+      if (frame.type === "product_cards") {
+        const card = frame.items.find((item) => item.sku === sku);
+        if (card !== undefined) return card;
+      }
+    }
+    return undefined;
   }
 
   function enqueue(frame: Record<string, unknown>): Promise<ServerFrame[]> {
-    const text = JSON.stringify({ ...frame, ...(conversationId !== undefined ? { conversation_id: conversationId } : {}) });
+    const text = withConversation(frame);
     if (Buffer.byteLength(text) > maxFrameBytes) return Promise.reject(fail("message_too_large", `frames are limited to ${maxFrameBytes} bytes`));
     if (stopped) return Promise.reject(fail("connection_lost", "the client is closed"));
     if (turns.length > maxQueue) return Promise.reject(fail("queue_full", `at most ${maxQueue} messages can wait`));
     return new Promise((resolve, reject) => {
-      turns.push({ text, frames: [], resolve, reject });
+      turns.push({ frame, frames: [], resolve, reject });
       flush();
     });
   }
@@ -250,15 +300,26 @@ export function createWidgetClient(config: WidgetClientConfig): WidgetClient {
       return firstConnect.promise;
     },
     send: (text) => enqueue({ type: "message", text }),
-    tapAdd: (sku, quantity) => enqueue({ type: "action", action: "add_to_cart", sku, ...(quantity !== undefined ? { quantity } : {}) }),
+    tapAdd(card, quantity) {
+      const item = typeof card === "string" ? cardFor(card) : card;
+      const sku = typeof card === "string" ? card : card.sku;
+      // The docs: onProductClick fires when the shopper clicks Add, before the cart changes.
+      if (item !== undefined) config.onProductClick?.({ ...item, ...(quantity !== undefined ? { quantity } : {}) });
+      return enqueue({ type: "action", action: "add_to_cart", sku, ...(quantity !== undefined ? { quantity } : {}) });
+    },
     quickReply: (value) => enqueue({ type: "action", action: "quick_reply", value }),
     submitChecklist: (skus) => enqueue({ type: "action", action: "checklist_submit", skus }),
+    approveMealPlan: () => enqueue({ type: "action", action: "meal_plan_approve" }),
+    modifyMealPlan: (text) => enqueue({ type: "action", action: "meal_plan_modify", text }),
     clickProduct: (item) => config.onProductClick?.(item),
     get conversationId() {
       return conversationId;
     },
     get cart() {
       return cart;
+    },
+    get pendingTools() {
+      return pendingTools;
     },
     frames,
     get connected() {
