@@ -13,6 +13,7 @@ export function parseCartRequest(body: unknown): ParsedCartRequest {
   if (parsed.success) return { ok: true, request: parsed.data };
   const action = (body as { action?: unknown } | null)?.action;
   const needsSku = typeof action === "string" && action !== "clear" && (CART_ACTIONS as readonly string[]).includes(action);
-  const skuIssue = parsed.error.issues.some((issue) => issue.path[0] === "sku");
+  // A SKU that is there but ill-formed is a malformed request, not a missing SKU.
+  const skuIssue = parsed.error.issues.some((issue) => issue.path[0] === "sku" && issue.code !== "custom");
   return { ok: false, reason: needsSku && skuIssue ? "missing_sku" : "missing_params" };
 }

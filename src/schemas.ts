@@ -5,10 +5,19 @@ import { z } from "zod";
  * types, runtime validation, fixtures, the stub and the contract suite cannot drift apart.
  */
 
-const Id = z.string().min(1).max(256);
+// With the `u` flag a surrogate pair is one code point, so this matches only a lone surrogate.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * A string that UTF-8 can hold: JSON's `\ud800` escapes can carry a lone UTF-16 surrogate,
+ * which a database or another language's JSON decoder would store mangled or refuse.
+ */
+export const WellFormedText = z.string().refine((value) => !LONE_SURROGATE.test(value), { message: "must be well-formed Unicode (no lone surrogates)" });
+
+const Id = WellFormedText.check(z.minLength(1), z.maxLength(256));
 const Money = z.number().finite().nonnegative();
 
-export const Sku = z.string().min(1).max(128);
+export const Sku = WellFormedText.check(z.minLength(1), z.maxLength(128));
 export type Sku = z.infer<typeof Sku>;
 
 /** Quantities may be fractional for goods sold by weight; they are always > 0. */
@@ -50,7 +59,7 @@ export const CartAddRequest = z.object({
   action: z.literal("add"),
   ...CartTarget,
   sku: Sku,
-  name: z.string().optional(),
+  name: WellFormedText.optional(),
   quantity: Quantity.optional(),
   price: Money.optional(),
 });
@@ -158,20 +167,20 @@ export type SessionSummary = z.infer<typeof SessionSummary>;
 
 export const ProductInput = z.object({
   sku: Sku,
-  name: z.string().min(1),
-  category_path: z.string().optional(),
-  brand: z.string().optional(),
-  description: z.string().optional(),
-  ingredients: z.string().optional(),
-  country: z.string().optional(),
-  unit: z.string().min(1).default("pcs"),
+  name: WellFormedText.check(z.minLength(1)),
+  category_path: WellFormedText.optional(),
+  brand: WellFormedText.optional(),
+  description: WellFormedText.optional(),
+  ingredients: WellFormedText.optional(),
+  country: WellFormedText.optional(),
+  unit: WellFormedText.check(z.minLength(1)).default("pcs"),
   quantity_step: z.number().positive().optional(),
   min_quantity: z.number().positive().optional(),
   weight: z.number().nonnegative().optional(),
   volume: z.number().nonnegative().optional(),
-  image_url: z.string().optional(),
+  image_url: WellFormedText.optional(),
   attributes: z.record(z.string(), z.unknown()).optional(),
-  barcode: z.string().optional(),
+  barcode: WellFormedText.optional(),
   is_active: z.boolean().default(true),
 });
 export type ProductInput = z.input<typeof ProductInput>;
