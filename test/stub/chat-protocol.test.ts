@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createVizochokStub,
+  createWidgetClient,
   type Agent,
   type TenantConfig,
   type TenantLimits,
@@ -309,5 +310,82 @@ describe("chat WebSocket: sessions", () => {
     intruder.send({ type: "ping" });
     await intruder.next("pong");
     expect(intruder.frames.some((f) => f.type === "session_restored")).toBe(false);
+  });
+});
+
+describe("chat WebSocket: heartbeat", () => {
+  it("pings after 30 s of client silence; a pong keeps the connection, no pong within 60 s closes it with 1001", async () => {
+    const timers = createManualTimers();
+    await start({ timers });
+    const socket = await authed();
+    await expect.poll(() => timers.count(30_000)).toBe(1);
+    timers.fire(30_000);
+    expect(await socket.next("ping")).toEqual({ type: "ping" });
+    expect(timers.count(60_000)).toBe(1);
+    socket.send({ type: "pong" });
+    // The pong cancels the deadline and the silence is measured again.
+    await expect.poll(() => timers.count(60_000)).toBe(0);
+    expect(timers.count(30_000)).toBe(1);
+
+    const from = socket.frames.length;
+    timers.fire(30_000);
+    await socket.next("ping", from);
+    timers.fire(60_000);
+    expect(await socket.closed).toBe(1001);
+  });
+
+  it("takes both intervals as options", async () => {
+    const timers = createManualTimers();
+    await start({ timers, heartbeatIntervalMs: 7, pongTimeoutMs: 11 });
+    const socket = await authed();
+    await expect.poll(() => timers.count(7)).toBe(1);
+    timers.fire(7);
+    await socket.next("ping");
+    timers.fire(11);
+    expect(await socket.closed).toBe(1001);
+  });
+
+  it("the headless widget client answers the server's ping", async () => {
+    const timers = createManualTimers();
+    await start({ timers });
+    const client = createWidgetClient({ url: stub!.wsUrl, publicKey: "pk_test_proto", storeId: "store-1", userId: "u1" });
+    await client.connect();
+    await expect.poll(() => timers.count(30_000)).toBe(1);
+    timers.fire(30_000);
+    await expect.poll(() => client.frames.some((frame) => frame.type === "ping")).toBe(true);
+    await expect.poll(() => timers.count(60_000)).toBe(0);
+    expect(timers.count(30_000)).toBe(1);
+    expect(client.connected).toBe(true);
+    await client.close();
+  });
+});
+
+describe("chat WebSocket: token budget", () => {
+  it("from 80 % of sessionTokens each answer suggests a new conversation; the quick reply starts one", async () => {
+    await start({}, { sessionTokens: 40 });
+    const socket = await authed();
+    const { conversation_id } = await socket.next("conversation_started");
+    socket.send({ type: "message", text: "hi", conversation_id });
+    await socket.next("response_complete");
+    expect(socket.frames.map((frame) => frame.type)).not.toContain("quick_replies");
+
+    const from = socket.frames.length;
+    socket.send({ type: "message", text: "a rather long message that uses most of this conversation's budget", conversation_id });
+    await socket.next("response_complete", from);
+    const answer = socket.frames.slice(from);
+    expect(answer.map((frame) => frame.type).slice(-2)).toEqual(["quick_replies", "response_complete"]);
+    expect(answer.filter((frame) => frame.type === "text_delta").map((frame) => frame.delta).join("")).toContain("start a new one");
+    expect(answer.find((frame) => frame.type === "quick_replies")).toEqual({
+      type: "quick_replies",
+      options: [{ label: "Start a new conversation", value: "new_conversation" }],
+    });
+
+    const next = socket.frames.length;
+    socket.send({ type: "action", action: "quick_reply", value: "new_conversation", conversation_id });
+    const done = await socket.next("response_complete", next);
+    const started = socket.frames.slice(next).find((frame) => frame.type === "conversation_started");
+    expect(started?.conversation_id).toEqual(expect.any(String));
+    expect(started?.conversation_id).not.toBe(conversation_id);
+    expect(done.conversation_id).toBe(started?.conversation_id);
   });
 });
