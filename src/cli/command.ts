@@ -52,6 +52,48 @@ export function secretFrom(value: string | undefined, io: CliIo): string {
   return secret;
 }
 
+/**
+ * `--url`, falling back to VIZOCHOK_WEBHOOK_URL. It must be an absolute http(s) URL:
+ * `localhost:8080` (no scheme) is a usage error, not a request to a "localhost:" scheme.
+ */
+export function urlFrom(value: string | undefined, io: CliIo): string {
+  const url = value ?? io.env.VIZOCHOK_WEBHOOK_URL;
+  if (url === undefined || url === "") throw new UsageError("--url is required (or set VIZOCHOK_WEBHOOK_URL)");
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--url must be an absolute URL such as http://127.0.0.1:8080/api/vizochok, got "${url}"`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new UsageError(`--url must start with http:// or https://, got "${url}"`);
+  }
+  return url;
+}
+
+/** Why a request to `url` got no answer, naming host and port: `cannot connect to 127.0.0.1:8080 (ECONNREFUSED)`. */
+export function describeNetworkError(error: unknown, url: string): string {
+  const parsed = new URL(url);
+  const port = parsed.port === "" ? (parsed.protocol === "https:" ? "443" : "80") : parsed.port;
+  const where = `${parsed.hostname}:${port}`;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = errorCode(error) ?? /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(message)?.[1];
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot resolve ${parsed.hostname} (${code}) for ${where}`;
+  if (code !== undefined) return `cannot connect to ${where} (${code})`;
+  return `no answer from ${where}: ${message}`;
+}
+
+/** The first errno-style code on an error or its causes (fetch wraps the socket's error). */
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && /^E[A-Z]|^UND_ERR/.test(code)) return code;
+    current = current instanceof AggregateError ? current.errors[0] : current.cause;
+  }
+  return undefined;
+}
+
 export function numberFrom(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);

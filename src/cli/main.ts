@@ -1,11 +1,13 @@
 import { EXIT, UsageError, wantsHelp, type Command } from "./command.js";
 import { contractCommand } from "./commands/contract.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { schemaCommand } from "./commands/schema.js";
 import { sendCommand } from "./commands/send.js";
 import { signCommand } from "./commands/sign.js";
 import type { CliIo } from "./io.js";
+import { readFileSync } from "node:fs";
 
-const COMMANDS: readonly Command[] = [contractCommand, sendCommand, signCommand, doctorCommand];
+const COMMANDS: readonly Command[] = [contractCommand, sendCommand, signCommand, doctorCommand, schemaCommand];
 
 const USAGE = `vizochok-kit — check a VIZOCHOK webhook backend, in any language
 
@@ -14,7 +16,12 @@ Usage: vizochok-kit <command> [options]
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
 
-Run vizochok-kit <command> --help for a command's options.`;
+Run vizochok-kit <command> --help for a command's options; vizochok-kit --version prints the version.`;
+
+/** The installed package's version (package.json is two levels up from src/cli and dist/cli). */
+export function kitVersion(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
 
 /**
  * Runs one CLI invocation and resolves to its exit code; it never calls `process.exit`.
@@ -24,6 +31,10 @@ Run vizochok-kit <command> --help for a command's options.`;
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.stdout.write(`${kitVersion()}\n`);
+    return EXIT.ok;
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     (name === undefined ? io.stderr : io.stdout).write(`${USAGE}\n`);
     return name === undefined ? EXIT.usage : EXIT.ok;

@@ -1,47 +1,50 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { verifyWebhookSignature } from "vizochok-merchant-kit";
+import { packedKit } from "../package/packed.js";
 
-// The package as a merchant installs it: built into a staging copy (so the repository's own
-// dist/ is never touched), packed, and installed into a fresh project that has no vitest.
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const work = mkdtempSync(join(tmpdir(), "vizochok-kit-installed-"));
-const project = join(work, "shop");
-const bin = join(project, "node_modules", ".bin", "vizochok-kit");
-const quiet = { ...process.env, npm_config_loglevel: "error" };
-
+// The package as a merchant installs it: packed from a staging copy and installed into a fresh
+// project that has no vitest (test/package/packed.ts, shared with the other package tests).
+let project = "";
+let bin = "";
 beforeAll(() => {
-  const stage = join(work, "stage");
-  mkdirSync(join(stage, "fixtures"), { recursive: true });
-  for (const file of ["package.json", "README.md", "LICENSE", "bin"]) cpSync(join(root, file), join(stage, file), { recursive: true });
-  cpSync(join(root, "fixtures", "signature-vectors.json"), join(stage, "fixtures", "signature-vectors.json"));
-  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", join(stage, "dist")], { cwd: root });
-  execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", work], { cwd: stage, env: quiet, stdio: "ignore" });
-  const tarball = readdirSync(work).find((file) => file.endsWith(".tgz"))!;
-  mkdirSync(project);
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "shop", private: true, type: "module" }));
-  execFileSync("npm", ["install", join(work, tarball), "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: project, env: quiet, stdio: "ignore" });
-}, 180_000);
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+  ({ project } = packedKit());
+  bin = join(project, "node_modules", ".bin", "vizochok-kit");
+}, 300_000);
 
 describe("the installed package", () => {
-  it("links vizochok-kit to the launcher, which runs the compiled CLI (no src/, no tsx)", () => {
+  it("links vizochok-kit to the launcher, which runs the compiled CLI (no tsconfig, no tsx)", () => {
     const kit = join(project, "node_modules", "vizochok-merchant-kit");
     expect(existsSync(join(kit, "bin", "vizochok-kit.js"))).toBe(true);
     expect(existsSync(join(kit, "dist", "cli", "vizochok-kit.js"))).toBe(true);
-    expect(existsSync(join(kit, "src"))).toBe(false);
+    expect(existsSync(join(kit, "tsconfig.json"))).toBe(false);
     expect(existsSync(join(project, "node_modules", "tsx"))).toBe(false);
     const help = spawnSync(bin, ["--help"], { encoding: "utf8" });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("contract   run every contract case against your webhooks over HTTP");
     const list = spawnSync(bin, ["contract", "--list"], { encoding: "utf8" });
     expect(list.stdout.trim().split("\n")).toHaveLength(33);
+  });
+
+  it("ships its metadata, declaration maps that resolve to shipped sources, the JSON Schemas and the vectors", () => {
+    const kit = join(project, "node_modules", "vizochok-merchant-kit");
+    const manifest = JSON.parse(readFileSync(join(kit, "package.json"), "utf8")) as Record<string, unknown>;
+    expect(manifest.sideEffects).toBe(false);
+    expect(manifest.keywords).toEqual(expect.arrayContaining(["vizochok", "webhook"]));
+    expect(existsSync(join(kit, "CHANGELOG.md"))).toBe(true);
+    const map = JSON.parse(readFileSync(join(kit, "dist", "signature.d.ts.map"), "utf8")) as { sources: string[] };
+    for (const source of map.sources) expect(existsSync(join(kit, "dist", source)), source).toBe(true);
+    const output = execFileSync(
+      process.execPath,
+      ["--input-type=module", "-e", 'const s = await import("vizochok-merchant-kit/schemas/cart-request.json", { with: { type: "json" } }); const v = await import("vizochok-merchant-kit/signature-vectors.json", { with: { type: "json" } }); console.log(s.default.title, v.default.vectors.length > 0)'],
+      { cwd: project, encoding: "utf8" },
+    );
+    expect(output.trim()).toBe("CartRequest true");
+    const schema = spawnSync(bin, ["schema", "products-request"], { encoding: "utf8" });
+    expect(JSON.parse(schema.stdout)).toEqual(JSON.parse(readFileSync(join(kit, "schemas", "products-request.json"), "utf8")));
+    expect(spawnSync(bin, ["--version"], { encoding: "utf8" }).stdout.trim()).toBe(manifest.version);
   });
 
   it("signs stdin with the installed sign command", () => {

@@ -1,10 +1,10 @@
 import { createContractClient } from "../../contract/client.js";
 import { formatJsonReport } from "../../contract/reporters/json.js";
 import { formatJunitReport } from "../../contract/reporters/junit.js";
-import { createPrettyReporter, isInteractive } from "../../contract/reporters/pretty.js";
+import { createPrettyReporter, isInteractive, wantsColor } from "../../contract/reporters/pretty.js";
 import { runContract, selectCases } from "../../contract/run-contract.js";
 import { parseArgs } from "node:util";
-import { BACKEND_OPTIONS, EXIT, UsageError, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
+import { BACKEND_OPTIONS, EXIT, UsageError, describeNetworkError, parseCommandArgs, secretFrom, urlFrom, type Command } from "../command.js";
 import { loadCliConfig } from "../load-config.js";
 
 const REPORTERS = ["pretty", "junit", "json"] as const;
@@ -18,6 +18,7 @@ Runs the VIZOCHOK contract against BASE/check-products, BASE/cart and BASE/cart/
 (paths can be changed in the config). Exits 0 only when every case passed.
 
   --url BASE          where your webhooks live, e.g. https://shop.example.com/api/vizochok
+                      (default: $VIZOCHOK_WEBHOOK_URL)
   --secret S          the webhook secret (default: $VIZOCHOK_WEBHOOK_SECRET)
   --config FILE       JSON test data: {"storeId", "inStockSku", "outOfStockSku",
                       "limitedSku": {"sku", "available"}, "otherStoreId", "paths": {...}}
@@ -51,8 +52,7 @@ or config.`,
     }
     const reporter = values.reporter as string;
     if (!(REPORTERS as readonly string[]).includes(reporter)) throw new UsageError(`--reporter must be one of ${REPORTERS.join(", ")}`);
-    const baseUrl = required(values.url, "--url");
-    if (!URL.canParse(baseUrl)) throw new UsageError(`--url must be an absolute URL, got "${baseUrl}"`);
+    const baseUrl = urlFrom(values.url, io);
     const secret = secretFrom(values.secret, io);
     const config = await loadCliConfig(io, values, { needsInStockSku: true });
     let only: string[] | undefined;
@@ -67,13 +67,13 @@ or config.`,
     try {
       await probe.send({ target: "products", body: { skus: [config.inStockSku], store_id: config.storeId } });
     } catch (error) {
-      io.stderr.write(`vizochok-kit contract: cannot reach the backend: ${(error as Error).message}\n`);
+      io.stderr.write(`vizochok-kit contract: cannot reach the backend: ${describeNetworkError(error, baseUrl)}\n`);
       return EXIT.failed;
     }
 
     // Pretty output goes to the terminal unless the machine-readable report takes stdout.
     const pretty = reporter === "pretty" || values.out !== undefined;
-    const live = createPrettyReporter({ write: (text) => io.stdout.write(text), interactive: isInteractive(io.stdout, io.env) });
+    const live = createPrettyReporter({ write: (text) => io.stdout.write(text), interactive: isInteractive(io.stdout, io.env), color: wantsColor(io.stdout, io.env) });
     const report = await runContract({
       baseUrl,
       secret,

@@ -1,10 +1,10 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { createContractClient, type ContractClient, type WebhookCall, type WebhookReply } from "../../contract/client.js";
-import { formatMs, isInteractive } from "../../contract/reporters/pretty.js";
+import { formatMs, wantsColor } from "../../contract/reporters/pretty.js";
 import { webhookUrlProblem } from "../../testing/platform/url-policy.js";
 import { parseArgs } from "node:util";
-import { BACKEND_OPTIONS, EXIT, parseCommandArgs, required, secretFrom, type Command } from "../command.js";
+import { BACKEND_OPTIONS, EXIT, describeNetworkError, parseCommandArgs, secretFrom, urlFrom, type Command } from "../command.js";
 import { NO_SKU, loadCliConfig } from "../load-config.js";
 
 type Level = "ok" | "warn" | "fail";
@@ -30,10 +30,12 @@ against the 5 s budget. It sends only harmless requests (a products check, a car
 cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
 
   --url BASE         where your webhooks live, e.g. https://shop.example.com/api/vizochok
+                     (default: $VIZOCHOK_WEBHOOK_URL)
   --secret S         the webhook secret (default: $VIZOCHOK_WEBHOOK_SECRET)
   --config FILE      the contract config, for its paths, storeId and inStockSku
   --store-id ID      default: the config's storeId, else store-1
   --in-stock-sku SKU what the products check asks for (default: the config's, else no SKU)
+  --json             print the findings as one JSON object ({ ok, findings: [{ level, check, detail, fix }] })
   -h, --help         show this help`,
   async run(argv, io) {
     const { values } = parseCommandArgs(() =>
@@ -42,10 +44,11 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
         strict: true,
         options: {
           ...BACKEND_OPTIONS,
+          json: { type: "boolean" },
         },
       }),
     );
-    const baseUrl = required(values.url, "--url");
+    const baseUrl = urlFrom(values.url, io);
     const secret = secretFrom(values.secret, io);
     const config = await loadCliConfig(io, values, { needsInStockSku: false });
     const client = createContractClient({ baseUrl, secret, paths: config.paths, now: io.now });
@@ -61,7 +64,7 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
     }
     let dateHeader: { value: string; at: number; uncertainty: number } | undefined;
     for (const [name, call] of calls) {
-      const reply = await attempt(client, call);
+      const reply = await attempt(client, call, baseUrl);
       if (typeof reply === "string") {
         findings.push({ level: "fail", check: `${name} webhook`, detail: reply, fix: "check --url and that the server is reachable from here" });
         continue;
@@ -74,7 +77,13 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
     findings.push(await enforcement(client, "an unsigned request", { ...calls[0]![1], unsigned: true }));
     findings.push(await enforcement(client, "a request signed 301 s ago", { ...calls[0]![1], timestamp: client.nowSeconds() - 301 }));
 
-    const color = isInteractive(io.stdout, io.env);
+    const failed = findings.filter((f) => f.level === "fail").length;
+    const warned = findings.filter((f) => f.level === "warn").length;
+    if (values.json === true) {
+      io.stdout.write(`${JSON.stringify({ ok: failed === 0, failed, warnings: warned, findings })}\n`);
+      return failed > 0 ? EXIT.failed : EXIT.ok;
+    }
+    const color = wantsColor(io.stdout, io.env);
     const label: Record<Level, string> = color
       ? { ok: "\u001b[32mOK  \u001b[0m", warn: "\u001b[33mWARN\u001b[0m", fail: "\u001b[31mFAIL\u001b[0m" }
       : { ok: "OK  ", warn: "WARN", fail: "FAIL" };
@@ -82,18 +91,16 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
       io.stdout.write(`${label[finding.level]} ${finding.check}: ${finding.detail}\n`);
       if (finding.fix !== undefined) io.stdout.write(`     fix: ${finding.fix}\n`);
     }
-    const failed = findings.filter((f) => f.level === "fail").length;
-    const warned = findings.filter((f) => f.level === "warn").length;
     io.stdout.write(`\n${failed} failed, ${warned} warnings, ${findings.length - failed - warned} ok\n`);
     return failed > 0 ? EXIT.failed : EXIT.ok;
   },
 };
 
-async function attempt(client: ContractClient, call: WebhookCall): Promise<WebhookReply | string> {
+async function attempt(client: ContractClient, call: WebhookCall, baseUrl: string): Promise<WebhookReply | string> {
   try {
     return await client.send(call);
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return describeNetworkError(error, baseUrl);
   }
 }
 
@@ -156,7 +163,7 @@ function clockFinding(date: { value: string; at: number; uncertainty: number } |
 
 async function enforcement(client: ContractClient, what: string, call: WebhookCall): Promise<Finding> {
   const check = "signature enforcement";
-  const reply = await attempt(client, call);
+  const reply = await attempt(client, call, client.baseUrl);
   if (typeof reply === "string") return { level: "fail", check, detail: `${what}: ${reply}` };
   if (reply.status === 401 || reply.status === 400 || reply.status === 403) {
     return { level: "ok", check, detail: `${what} was refused with ${reply.status}` };

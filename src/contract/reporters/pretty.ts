@@ -3,8 +3,10 @@ import type { CaseResult, ContractReport } from "../run-contract.js";
 
 export interface PrettyReporterOptions {
   write(text: string): void;
-  /** ANSI colour and a live progress line; only for a terminal. */
+  /** A live progress line; only for a terminal. */
   interactive: boolean;
+  /** ANSI colour; default `interactive` (see `wantsColor` for FORCE_COLOR and NO_COLOR). */
+  color?: boolean;
 }
 
 export interface PrettyReporter {
@@ -27,7 +29,7 @@ const CLEAR_LINE = "\r\u001b[2K";
  * pretty.finish(await runContract({ baseUrl, secret, config, onCaseStart: pretty.onCaseStart, onCaseEnd: pretty.onCaseEnd }));
  */
 export function createPrettyReporter(options: PrettyReporterOptions): PrettyReporter {
-  const c = options.interactive ? COLORS : PLAIN;
+  const c = (options.color ?? options.interactive) ? COLORS : PLAIN;
   const label = { passed: c.green("PASS"), failed: c.red("FAIL"), skipped: c.yellow("SKIP") };
   return {
     onCaseStart(contractCase, index, total) {
@@ -72,6 +74,20 @@ export function formatMs(ms: number): string {
  * @example
  * isInteractive(process.stdout, process.env); // false in a pipe or on a CI runner
  */
+/**
+ * Whether to colour output. As in Node itself, `FORCE_COLOR` decides when it is set (any value
+ * but "0" or "false" turns colour on, even in a pipe); otherwise only an interactive terminal
+ * without `NO_COLOR` gets colour.
+ *
+ * @example
+ * wantsColor(process.stdout, { FORCE_COLOR: "1" }); // true, even when stdout is a pipe
+ */
+export function wantsColor(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== "0" && force !== "false";
+  return isInteractive(stream, env);
+}
+
 export function isInteractive(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
   if (stream.isTTY !== true) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;

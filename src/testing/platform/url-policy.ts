@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
 
 /**
  * Why a webhook URL is refused, or `undefined` when it is acceptable. With `production` on,
@@ -21,17 +21,22 @@ export function webhookUrlProblem(value: string, production: boolean): string | 
   return undefined;
 }
 
+/**
+ * Loopback, private, link-local, carrier-grade NAT and unspecified ranges. `BlockList` also
+ * matches IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`, which URL parsing turns into
+ * `::ffff:7f00:1`) against the IPv4 ranges, so they are refused like the addresses they are.
+ */
+const INTERNAL = new BlockList();
+for (const [network, prefix] of [["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12], ["192.168.0.0", 16]] as const) {
+  INTERNAL.addSubnet(network, prefix, "ipv4");
+}
+INTERNAL.addAddress("::", "ipv6");
+INTERNAL.addAddress("::1", "ipv6");
+INTERNAL.addSubnet("fc00::", 7, "ipv6");
+INTERNAL.addSubnet("fe80::", 10, "ipv6");
+
 function isPrivateAddress(host: string): boolean {
   const version = isIP(host);
-  if (version === 4) {
-    const [a = 0, b = 0] = host.split(".").map(Number);
-    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
-  }
-  if (version === 6) {
-    if (host === "::1" || host === "::") return true;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
-    if (mapped) return isPrivateAddress(mapped[1]!);
-    return /^f[cd]/.test(host) || /^fe[89ab]/.test(host);
-  }
-  return false;
+  if (version === 0) return false;
+  return INTERNAL.check(host, version === 4 ? "ipv4" : "ipv6");
 }
