@@ -52,7 +52,8 @@ export async function readWebBody(request: Request, limit: number): Promise<Read
       if (done) break;
       size += value.byteLength;
       if (size > limit) {
-        await reader.cancel();
+        // Left readable, not cancelled: discardWebBody() reads the rest so the 413 can be read.
+        reader.releaseLock();
         return { ok: false, reason: "too_large" };
       }
       chunks.push(value);
@@ -61,4 +62,75 @@ export async function readWebBody(request: Request, limit: number): Promise<Read
     return { ok: false, reason: "aborted" };
   }
   return { ok: true, body: Buffer.concat(chunks, size) };
+}
+
+/**
+ * How much of a body the server will not use is still read and thrown away before answering, so a
+ * client that writes its whole request before reading gets the answer instead of a reset
+ * connection. Past either bound the connection is closed.
+ */
+export interface DrainLimits {
+  maxBytes: number;
+  maxMs: number;
+}
+
+export const DRAIN_LIMITS: DrainLimits = { maxBytes: 1024 * 1024, maxMs: 1_000 };
+
+/** Reads and discards the rest of a Node request; true once it ended within `limits`. */
+export function discardNodeBody(request: IncomingMessage, limits: DrainLimits): Promise<boolean> {
+  if (request.complete) return Promise.resolve(true);
+  if (request.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let size = 0;
+    const finish = (ended: boolean) => {
+      clearTimeout(timer);
+      request.off("data", onData);
+      request.off("end", onEnd);
+      request.off("error", onError);
+      request.off("close", onClose);
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limits.maxBytes) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onError = () => finish(false);
+    const onClose = () => finish(request.complete);
+    const timer = setTimeout(() => finish(false), limits.maxMs);
+    request.on("data", onData);
+    request.on("end", onEnd);
+    request.on("error", onError);
+    request.on("close", onClose);
+    request.resume();
+  });
+}
+
+/** Reads and discards the rest of a Fetch API body; true once it ended within `limits`. */
+export async function discardWebBody(request: Request, limits: DrainLimits): Promise<boolean> {
+  if (request.body === null) return true;
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = request.body.getReader();
+  } catch {
+    return false; // locked or already consumed elsewhere
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<"expired">((resolve) => (timer = setTimeout(() => resolve("expired"), limits.maxMs)));
+  let size = 0;
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), expired]);
+      if (next === "expired") break;
+      if (next.done) return true;
+      size += next.value.byteLength;
+      if (size > limits.maxBytes) break;
+    }
+    void reader.cancel().catch(() => undefined);
+    return false;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }

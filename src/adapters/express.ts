@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { Router, type NextFunction, type Request, type Response } from "express";
-import { readNodeBody } from "../read-body.js";
+import { discardNodeBody, readNodeBody } from "../read-body.js";
 import { createWebhookCore, type WebhookKitOptions } from "../webhook-core.js";
 import { queryOf, writeNodeResponse } from "./node.js";
 import { createPipeline } from "./pipeline.js";
@@ -43,7 +43,7 @@ export function createWebhookRouter(options: WebhookKitOptions): Router {
         if (preread === undefined) return readNodeBody(request, limit);
         return Promise.resolve(preread === "parsed" ? { ok: false, reason: "already_parsed" } : { ok: true, body: preread });
       },
-      skipBody: (request) => request.resume(),
+      discardBody: (request, limits) => discardNodeBody(request, limits),
       respond(answer, _request, response: Response, next: NextFunction) {
         // Answer in the contract's shape, never Express's HTML error page.
         if (answer === undefined) next();

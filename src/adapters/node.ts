@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { readNodeBody } from "../read-body.js";
+import { discardNodeBody, readNodeBody } from "../read-body.js";
 import { createWebhookCore, type CoreResponse, type WebhookKitOptions } from "../webhook-core.js";
 import { createPipeline } from "./pipeline.js";
 
@@ -21,7 +21,7 @@ export function createNodeWebhookHandler(options: WebhookKitOptions): NodeWebhoo
     headers: (request) => request.headers,
     query: (request) => queryOf(request.url ?? "/"),
     readBody: readNodeBody,
-    skipBody: (request) => request.resume(),
+    discardBody: discardNodeBody,
     respond(answer, request, response: ServerResponse) {
       writeNodeResponse(response, answer ?? core.errorResponse("not_found", `no webhook at ${pathOf(request.url ?? "/")}`));
     },

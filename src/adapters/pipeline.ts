@@ -1,6 +1,6 @@
 import { serializeError } from "../core/serialize-error.js";
-import type { ReadBodyResult } from "../read-body.js";
-import type { HeaderSource } from "../signature.js";
+import { DRAIN_LIMITS, type DrainLimits, type ReadBodyResult } from "../read-body.js";
+import { readHeader, type HeaderSource } from "../signature.js";
 import type { CoreResponse, WebhookCore } from "../webhook-core.js";
 
 /** What an adapter knows how to do with its runtime's request; the pipeline does the rest. */
@@ -13,8 +13,11 @@ export interface WebhookAdapter<In, Rest extends unknown[], Out> {
   headers(request: In): HeaderSource;
   query(request: In): URLSearchParams;
   readBody(request: In, limit: number): Promise<ReadBodyResult>;
-  /** The request was answered before its body was read: let the rest of the body go. */
-  skipBody?(request: In): void;
+  /**
+   * The request is answered without its body (or the rest of it): read and discard it within
+   * `limits` so the client can read the answer; true when the body ended.
+   */
+  discardBody(request: In, limits: DrainLimits): Promise<boolean>;
   /** Sends the answer; `undefined` means no webhook lives at this path. */
   respond(answer: CoreResponse | undefined, request: In, ...rest: Rest): Out;
 }
@@ -34,14 +37,11 @@ export function createPipeline<In, Rest extends unknown[], Out>(
     const headers = adapter.headers(request);
     const matched = core.match(method, path, headers);
     if (matched.type === "unmatched") return undefined;
-    if (matched.type === "rejected") {
-      adapter.skipBody?.(request);
-      return matched.response;
-    }
+    if (matched.type === "rejected") return discardThen(request, headers, matched.response);
     let rawBody: Uint8Array = EMPTY;
     if (matched.readBody) {
       const read = await adapter.readBody(request, core.bodyLimit);
-      if (!read.ok) return unreadable(core, read.reason);
+      if (!read.ok) return read.reason === "too_large" ? discardThen(request, headers, core.payloadTooLarge()) : unreadable(core, read.reason);
       rawBody = read.body;
     }
     return core.handle(matched.kind, {
@@ -53,6 +53,16 @@ export function createPipeline<In, Rest extends unknown[], Out>(
       rawBody,
       receivedAt,
     });
+  }
+
+  /**
+   * Answers only once the unread body is gone, so a client that sends everything before reading
+   * gets this answer rather than a reset; a body past the drain limits closes the connection.
+   */
+  async function discardThen(request: In, headers: HeaderSource, answer: CoreResponse): Promise<CoreResponse> {
+    const declared = Number(readHeader(headers, "content-length") ?? 0);
+    const ended = declared <= DRAIN_LIMITS.maxBytes && (await adapter.discardBody(request, DRAIN_LIMITS));
+    return ended ? answer : { ...answer, headers: { ...answer.headers, connection: "close" } };
   }
 
   return async function webhookPipeline(request, ...rest) {

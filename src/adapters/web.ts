@@ -1,4 +1,4 @@
-import { readWebBody } from "../read-body.js";
+import { discardWebBody, readWebBody } from "../read-body.js";
 import { createWebhookCore, type CoreResponse, type WebhookKitOptions } from "../webhook-core.js";
 import { createPipeline } from "./pipeline.js";
 
@@ -21,6 +21,7 @@ export function createWebWebhookHandler(options: WebhookKitOptions): WebWebhookH
     headers: (request) => request.native.headers,
     query: (request) => request.url.searchParams,
     readBody: (request, limit) => readWebBody(request.native, limit),
+    discardBody: (request, limits) => discardWebBody(request.native, limits),
     respond: (answer, request) => toResponse(answer ?? core.errorResponse("not_found", `no webhook at ${request.url.pathname}`)),
   });
   return function vizochokWebHandler(request) {

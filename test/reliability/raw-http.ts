@@ -28,11 +28,7 @@ export function sendRaw(url: string, request: string | Buffer, options: { timeou
     socket.on("error", (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
     socket.on("close", () => {
       clearTimeout(timer);
-      const bytes = Buffer.concat(chunks);
-      const text = bytes.toString("latin1");
-      const body = bytes.subarray(text.indexOf("\r\n\r\n") + 4).toString("utf8");
-      const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
-      resolve({ status: status === undefined ? undefined : Number(status), text, body, ...(error !== undefined ? { error } : {}) });
+      resolve(parseAnswer(Buffer.concat(chunks), error));
     });
     socket.write(request);
   });
@@ -48,4 +44,56 @@ export function rawRequest(method: string, target: string, options: { upgrade?: 
   for (const [name, value] of Object.entries(options.headers ?? {})) lines.push(`${name}: ${value}`);
   if (options.body !== undefined) lines.push("content-type: application/json", `content-length: ${Buffer.byteLength(options.body)}`);
   return `${lines.join("\r\n")}\r\n\r\n${options.body ?? ""}`;
+}
+
+/**
+ * Like a simple client that writes the whole request before it reads anything: the socket is
+ * paused (the answer stays in the kernel's buffer) until the last piece of the body is written,
+ * `gapMs` apart. A server that resets the connection meanwhile destroys that buffered answer.
+ */
+export function sendThenRead(url: string, head: string, body: string, options: { pieceBytes: number; gapMs: number }): Promise<RawAnswer> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket: Socket = connect(Number(port), hostname);
+    socket.pause();
+    const chunks: Buffer[] = [];
+    let error: string | undefined;
+    const finish = () => {
+      resolve(parseAnswer(Buffer.concat(chunks), error));
+    };
+    socket.on("error", (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
+    socket.on("close", finish);
+    socket.write(head);
+    let at = 0;
+    const writeNext = () => {
+      if (socket.destroyed) return;
+      if (at >= body.length) {
+        socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+        socket.resume();
+        return;
+      }
+      socket.write(body.slice(at, (at += options.pieceBytes)));
+      setTimeout(writeNext, options.gapMs);
+    };
+    writeNext();
+  });
+}
+
+function parseAnswer(bytes: Buffer, error: string | undefined): RawAnswer {
+  const text = bytes.toString("latin1");
+  const headEnd = text.indexOf("\r\n\r\n");
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
+  let body = headEnd === -1 ? Buffer.alloc(0) : bytes.subarray(headEnd + 4);
+  if (/^transfer-encoding: chunked$/im.test(text.slice(0, headEnd))) {
+    const parts: Buffer[] = [];
+    for (let at = 0; at < body.length; ) {
+      const lineEnd = body.indexOf("\r\n", at);
+      const size = parseInt(body.subarray(at, lineEnd).toString("latin1"), 16);
+      if (!(size > 0)) break;
+      parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
+      at = lineEnd + 2 + size + 2;
+    }
+    body = Buffer.concat(parts);
+  }
+  return { status: status === undefined ? undefined : Number(status), text, body: body.toString("utf8"), ...(error !== undefined ? { error } : {}) };
 }
