@@ -21,7 +21,9 @@ export type Intent =
   | { kind: "add"; target: Target; quantity?: number }
   | { kind: "remove"; target: Target }
   | { kind: "set_quantity"; target: Target; quantity: number }
-  | { kind: "search"; query: string };
+  | { kind: "search"; query: string }
+  | { kind: "details"; target: Target }
+  | { kind: "meal_plan"; days: number };
 
 const NUMBER_WORDS: Record<string, number> = {
   one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
@@ -42,6 +44,16 @@ const ORDINALS: Array<[RegExp, number]> = [
 ];
 
 const PATTERNS: Array<{ pattern: RegExp; build: (match: RegExpExecArray) => Intent | undefined }> = [
+  {
+    pattern: new RegExp(
+      String.raw`^(?:(?:please\s+)?(?:make|create|give|plan|i need|i want|склади\S*|зроби\S*|потрібен|хочу)\s+(?:me\s+|мені\s+)?(?:a\s+)?)?(?:(?:meal|food)\s+plan|menu|план\s+харчування|меню)(?:.*?(?:^|\s)${NUM}\s*(?:days?|дн\S*|день))?`,
+    ),
+    build: (m) => ({ kind: "meal_plan", days: m[1] === undefined ? 3 : parseNumber(m[1]) }),
+  },
+  {
+    pattern: /^(?:(?:please\s+)?tell me (?:more |a bit )?about|more about|details (?:of|about|on)|розкажи\S*(?: мені)?(?: більше| детальніше)? про|що таке)\s+(.+)$/,
+    build: (m) => ({ kind: "details", target: parseTarget(m[1]!) }),
+  },
   {
     pattern: new RegExp(String.raw`^(?:please\s+)?(?:(?:clear|empty)\s+(?:my\s+|the\s+)?${CART}|(?:remove|delete)\s+everything|start over|очист\S*\s+(?:мій\s+)?${CART}|(?:видал\S*|прибер\S*)\s+все)`),
     build: () => ({ kind: "clear" }),

@@ -1,5 +1,7 @@
 import type { ProductItem } from "../../schemas.js";
+import type { ProductOffer } from "../../schemas.js";
 import type { Agent, AgentTurn, QuickReply } from "./agent.js";
+import { MAX_PLAN_DAYS, buildMealPlan, parseExclusions } from "./meal-plan.js";
 import { formatPrice, formatQuantity, leafCategory, lowerQuantity, rejectionText } from "./agent-replies.js";
 import { parseIntent, type Intent, type Recipe, type Target } from "./intents.js";
 import { queryWords } from "../search/search-index.js";
@@ -20,6 +22,8 @@ interface Memory {
   /** Products were shown after that change, so "add it" means the first of them. */
   shownSinceTouch?: boolean;
   checklist?: { recipeId: string; quantities: Record<string, number> };
+  /** The meal plan waiting for approve or modify. */
+  mealPlan?: { days: number; exclusions: string[]; items: Array<{ sku: string; name: string; quantity: number }> };
 }
 
 function show(memory: Memory, items: ProductItem[]): void {
@@ -63,6 +67,10 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
           return addAndReport(turn, memory, turn.input.sku, turn.input.quantity ?? 1);
         case "checklist_submit":
           return submitChecklist(turn, memory, turn.input.skus);
+        case "meal_plan_approve":
+          return approveMealPlan(turn, memory);
+        case "meal_plan_modify":
+          return modifyMealPlan(turn, memory, turn.input.text);
       }
     },
   };
@@ -92,6 +100,10 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
       }
       case "recipe":
         return showRecipe(turn, memory, intent.recipe);
+      case "meal_plan":
+        return showMealPlan(turn, memory, intent.days, []);
+      case "details":
+        return showDetails(turn, memory, intent.target);
       case "add": {
         const sku = await resolveForAdd(turn, memory, intent.target, intent.quantity ?? 1);
         // A typed add asks the store for the current price first (unless this turn just did).
@@ -139,6 +151,110 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
         (missing > 0 ? ` ${missing} ingredient(s) are not available in this store right now.` : ""),
     );
     turn.reply.checklist(recipe.title, items);
+  }
+
+  async function showMealPlan(turn: AgentTurn, memory: Memory, askedDays: number, exclusions: string[]): Promise<void> {
+    const days = Math.min(MAX_PLAN_DAYS, Math.max(1, Math.round(askedDays) || 1));
+    if (recipes.length === 0) return turn.reply.say("I have no recipes to plan meals with yet.");
+    const productOf = (sku: string) => turn.tools.product(sku);
+    const draft = buildMealPlan(recipes, days, exclusions, productOf, () => true);
+    if (draft === undefined) {
+      return turn.reply.say(`Every recipe I know has ${exclusions.join(", ")}. Tell me what else to leave out instead.`);
+    }
+    // Live prices for every product the plan uses, in batches the products webhook expects.
+    const skus = draft.items.map((item) => item.sku);
+    const offers = new Map<string, ProductOffer>();
+    for (let index = 0; index < skus.length; index += 10) {
+      const check = await turn.tools.checkProducts(skus.slice(index, index + 10));
+      if (check.failed) return turn.reply.say("Sorry, I couldn't load the products from the store right now. Please try again.");
+      for (const [sku, offer] of check.offers) offers.set(sku, offer);
+    }
+    const built = buildMealPlan(recipes, days, exclusions, productOf, (sku) => offers.get(sku)?.in_stock === true)!;
+    memory.mealPlan = { days, exclusions, items: built.items };
+    const total = built.items.reduce((sum, item) => {
+      const offer = offers.get(item.sku)!;
+      return sum + (offer.promo_price ?? offer.price) * item.quantity;
+    }, 0);
+    const leftOut = built.excluded.length > 0 ? ` Left out: ${built.excluded.map((recipe) => recipe.names[0]).join(", ")}.` : "";
+    turn.reply.say(
+      `Here is a ${days}-day meal plan: ${days * 2} meals from ${built.items.length} products, about ${formatPrice(total)}.${leftOut}` +
+        " Approve it and I'll add the products to your cart, or tell me what to change (for example “no pork”).",
+    );
+    turn.reply.mealPlan(built.plan);
+  }
+
+  async function approveMealPlan(turn: AgentTurn, memory: Memory): Promise<void> {
+    const plan = memory.mealPlan;
+    if (plan === undefined) return turn.reply.say("There is no meal plan to approve yet. Ask me for a “meal plan for 3 days”.");
+    delete memory.mealPlan;
+    const added: string[] = [];
+    const refused: string[] = [];
+    const confirmed: Array<Extract<CartOutcome, { ok: true }>> = [];
+    for (const item of plan.items) {
+      const outcome = await turn.tools.add(item.sku, item.quantity);
+      const name = turn.tools.product(item.sku)?.name ?? item.name;
+      if (outcome.ok) {
+        remember(memory, outcome);
+        confirmed.push(outcome);
+        added.push(name);
+      } else {
+        refused.push(rejectionText(outcome.reason, name, item.quantity));
+      }
+    }
+    const parts = [added.length > 0 ? `Added ${added.length} product(s) from the meal plan: ${added.join(", ")}.` : "Nothing from the plan was added."];
+    turn.reply.say([...parts, ...refused].join(" "));
+    for (const outcome of confirmed) turn.reply.cartChanged(outcome);
+  }
+
+  function modifyMealPlan(turn: AgentTurn, memory: Memory, text: string): Promise<void> {
+    const days = /(\d+)\s*(?:days?|дн\S*|день)/u.exec(text.toLowerCase());
+    const exclusions = [...(memory.mealPlan?.exclusions ?? []), ...parseExclusions(text)];
+    return showMealPlan(turn, memory, days ? Number(days[1]) : (memory.mealPlan?.days ?? 3), exclusions);
+  }
+
+  /** "tell me more about …": the catalog's facts with the store's live price, and one card. */
+  async function showDetails(turn: AgentTurn, memory: Memory, target: Target): Promise<void> {
+    const sku = resolveProduct(turn, memory, target);
+    const product = sku === undefined ? undefined : turn.tools.product(sku);
+    if (product === undefined) return turn.reply.say(`I couldn't find ${describe(target)} in the catalog.`);
+    const check = await turn.tools.checkProducts([product.sku]);
+    if (check.failed) return turn.reply.say("Sorry, I couldn't load the products from the store right now. Please try again.");
+    const step = product.quantity_step ?? 1;
+    const facts = [
+      `${product.name}${product.brand ? ` by ${product.brand}` : ""}.`,
+      product.category_path ? `Category: ${product.category_path}.` : "",
+      `Sold per ${product.unit}${step !== 1 ? ` in steps of ${step}` : ""}.`,
+      product.description ?? "",
+    ].filter(Boolean);
+    const offer = check.offers.get(product.sku);
+    if (offer === undefined || !offer.in_stock) return turn.reply.say([...facts, "It isn't available in this store right now."].join(" "));
+    const price =
+      offer.promo_price !== undefined
+        ? `Price: ${formatPrice(offer.promo_price)} instead of ${formatPrice(offer.price)}${offer.promo_label ? ` (${offer.promo_label})` : ""}.`
+        : `Price: ${formatPrice(offer.price)}.`;
+    turn.reply.say([...facts, price].join(" "));
+    const card = toProductItem(product, offer);
+    show(memory, [card]);
+    turn.reply.productCards([card]);
+  }
+
+  function resolveProduct(turn: AgentTurn, memory: Memory, target: Target): string | undefined {
+    if (target.kind === "sku") return target.sku;
+    const shown = memory.lastShown ?? [];
+    if (target.kind === "it") return memory.lastTouched ?? shown[0]?.sku;
+    if (target.kind === "ordinal") return (target.index < 0 ? shown[shown.length + target.index] : shown[target.index])?.sku;
+    const words = queryWords(target.text);
+    const fromShown = shown.filter((item) => matchesAll(words, item));
+    if (fromShown.length === 1) return fromShown[0]!.sku;
+    // The closest name among the best matches: fewest words beyond the ones asked for, then the lowest SKU.
+    const ranked = turn.tools.rank(target.text, 10);
+    const full = ranked.flatMap((sku) => {
+      const product = turn.tools.product(sku);
+      return product !== undefined && matchesAll(words, product) ? [product] : [];
+    });
+    if (full.length === 0) return ranked[0];
+    const extra = (item: { name: string }) => nameWords(item).filter((word) => !words.some((w) => spellings(w).some((s) => word.startsWith(s)))).length;
+    return [...full].sort((a, b) => extra(a) - extra(b) || (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))[0]!.sku;
   }
 
   async function submitChecklist(turn: AgentTurn, memory: Memory, skus: string[]): Promise<void> {
@@ -283,7 +399,7 @@ function nameWords(item: { name: string; brand?: string | null }): string[] {
 }
 
 /** Every query word appears in the name or brand, in either script. */
-function matchesAll(words: string[], item: { name: string; brand?: string | null }): boolean {
+function matchesAll(words: string[], item: { name: string; brand?: string | null | undefined }): boolean {
   if (words.length === 0) return false;
   const text = `${item.name} ${item.brand ?? ""}`.toLowerCase();
   const haystack = `${text} ${toLatin(text)}`;
