@@ -15,7 +15,8 @@ export class UsageError extends Error {
   }
 }
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** 3: the contract could not be run (backend unreachable or misconfigured), not found broken. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, notRun: 3 } as const;
 
 /** The flags naming the backend and its test data, shared by contract, send and doctor. */
 export const BACKEND_OPTIONS = {
@@ -71,7 +72,7 @@ export function urlFrom(value: string | undefined, io: CliIo): string {
   return url;
 }
 
-/** Why a request to `url` got no answer, naming host and port: `cannot connect to 127.0.0.1:8080 (ECONNREFUSED)`. */
+/** Why a request to `url` got no answer, naming host and port: `cannot reach 127.0.0.1:8080 (ECONNREFUSED)`. */
 export function describeNetworkError(error: unknown, url: string): string {
   const parsed = new URL(url);
   const port = parsed.port === "" ? (parsed.protocol === "https:" ? "443" : "80") : parsed.port;
@@ -79,7 +80,7 @@ export function describeNetworkError(error: unknown, url: string): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = errorCode(error) ?? /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(message)?.[1];
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot resolve ${parsed.hostname} (${code}) for ${where}`;
-  if (code !== undefined) return `cannot connect to ${where} (${code})`;
+  if (code !== undefined) return `cannot reach ${where} (${code})`;
   return `no answer from ${where}: ${message}`;
 }
 

@@ -1,5 +1,8 @@
+import { createHmac } from "node:crypto";
 import { signWebhook } from "../signature.js";
 import type { ResolvedContractConfig } from "./config.js";
+import { ContractViolation } from "./contract-case.js";
+import { createTransport, NoAnswer, type NoAnswerKind } from "./transport.js";
 
 export type WebhookTarget = "products" | "cart" | "cartGet";
 
@@ -17,8 +20,10 @@ export interface WebhookCall {
   unsigned?: boolean;
   /** Change the body after signing (a man in the middle). */
   tamper?: (body: string) => string;
-  /** Replace or add headers after signing. */
-  headers?: Record<string, string>;
+  /** Replace or add headers after signing; an array sends the header once per element. */
+  headers?: Record<string, string | string[]>;
+  /** Sign these bytes instead of `"{timestamp}.{body}"` (to forge a wrongly built signature). */
+  signOver?: (timestamp: string, body: string) => string;
 }
 
 export interface WebhookReply {
@@ -36,13 +41,14 @@ export interface ContractClientOptions {
   baseUrl: string;
   secret: string;
   paths: ResolvedContractConfig["paths"];
-  /** Milliseconds before a call counts as unanswered. Default 10,000 (VIZOCHOK waits 5 s). */
+  /** Milliseconds before a call counts as unanswered. Default 5,000: VIZOCHOK's own budget. */
   timeoutMs?: number;
   now?: () => number;
 }
 
 export interface ContractClient {
   readonly baseUrl: string;
+  readonly timeoutMs: number;
   /** The clock requests are signed with, in milliseconds and in unix seconds. */
   now(): number;
   nowSeconds(): number;
@@ -50,18 +56,40 @@ export interface ContractClient {
   /** The exact request a call would make, signed, without sending it (to send it twice). */
   prepare(call: WebhookCall): PreparedCall;
   deliver(prepared: PreparedCall): Promise<WebhookReply>;
+  /** Closes idle keep-alive connections. */
+  close(): void;
 }
 
 export interface PreparedCall {
+  target: WebhookTarget;
   method: "GET" | "POST";
   url: string;
-  headers: Record<string, string>;
+  headers: Record<string, string | string[]>;
   body: string | undefined;
   sent: string;
 }
 
+/** After this many timeouts in a row on one webhook, the suite stops waiting for it. */
+export const TIMEOUTS_BEFORE_GIVING_UP = 2;
+
 /**
- * Signs and sends webhooks to a merchant's base URL with `fetch`, measuring latency.
+ * A call that got no answer. `kind` says why; the message names the request, and for a
+ * timeout says what VIZOCHOK would do.
+ */
+export class NoAnswerViolation extends ContractViolation {
+  constructor(
+    message: string,
+    readonly kind: NoAnswerKind | "given-up",
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Signs and sends webhooks to a merchant's base URL, measuring latency. Every call is bounded
+ * by `timeoutMs`; once one webhook has left `TIMEOUTS_BEFORE_GIVING_UP` calls in a row
+ * unanswered, further calls to it fail at once, so a hung backend fails the run in seconds.
  *
  * @example
  * const client = createContractClient({ baseUrl: "http://127.0.0.1:8080/api/vizochok", secret, paths });
@@ -69,8 +97,12 @@ export interface PreparedCall {
  */
 export function createContractClient(options: ContractClientOptions): ContractClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? 5_000;
   const now = options.now ?? Date.now;
+  const transport = createTransport();
+  const timeoutsInARow: Record<WebhookTarget, number> = { products: 0, cart: 0, cartGet: 0 };
+  const budget = formatSeconds(timeoutMs);
+  const endpoint = describeEndpoint(baseUrl);
 
   function prepare(call: WebhookCall): PreparedCall {
     const path = call.target === "cartGet" ? options.paths.cartGet : options.paths[call.target];
@@ -79,19 +111,20 @@ export function createContractClient(options: ContractClientOptions): ContractCl
     const search = call.query === undefined ? "" : `?${new URLSearchParams(call.query).toString()}`;
     const body =
       method === "GET" ? undefined : typeof call.body === "string" ? call.body : JSON.stringify(call.body ?? {});
-    const signed = signWebhook({
-      secret: call.secret ?? options.secret,
-      timestamp: call.timestamp ?? Math.floor(now() / 1000),
-      method,
-      ...(body === undefined ? {} : { body }),
-    });
-    const headers: Record<string, string> = {
+    const secret = call.secret ?? options.secret;
+    const timestamp = call.timestamp ?? Math.floor(now() / 1000);
+    const signed = signWebhook({ secret, timestamp, method, ...(body === undefined ? {} : { body }) });
+    if (call.signOver !== undefined) {
+      signed["X-VIZOCHOK-Signature"] = `sha256=${createHmac("sha256", secret).update(call.signOver(String(timestamp), body ?? "")).digest("hex")}`;
+    }
+    const headers: Record<string, string | string[]> = {
       ...(method === "POST" ? { "content-type": "application/json" } : {}),
       ...(call.unsigned === true ? {} : signed),
       ...call.headers,
     };
     const sentBody = body === undefined || call.tamper === undefined ? body : call.tamper(body);
     return {
+      target: call.target,
       method,
       url: `${baseUrl}${path}${search}`,
       headers,
@@ -101,25 +134,42 @@ export function createContractClient(options: ContractClientOptions): ContractCl
   }
 
   async function deliver(prepared: PreparedCall): Promise<WebhookReply> {
-    const started = performance.now();
-    let response: Response;
-    try {
-      response = await fetch(prepared.url, {
-        method: prepared.method,
-        headers: prepared.headers,
-        ...(prepared.body === undefined ? {} : { body: prepared.body }),
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: "manual",
-      });
-    } catch (error) {
-      throw new Error(`${prepared.sent} got no answer: ${describeFetchError(error, timeoutMs)}`);
+    if (timeoutsInARow[prepared.target] >= TIMEOUTS_BEFORE_GIVING_UP) {
+      throw new NoAnswerViolation(
+        `${prepared.sent} was not sent: this webhook left its last ${timeoutsInARow[prepared.target]} requests unanswered for ${budget}; ` +
+          `VIZOCHOK would time out and retry: answer within ${budget}`,
+        "given-up",
+        "timeout",
+      );
     }
-    const text = await response.text();
-    const latencyMs = performance.now() - started;
-    return { status: response.status, headers: response.headers, text, json: parseJson(text), latencyMs, sent: prepared.sent };
+    try {
+      const answer = await transport.send({ method: prepared.method, url: prepared.url, headers: prepared.headers, body: prepared.body, timeoutMs });
+      timeoutsInARow[prepared.target] = 0;
+      return { ...answer, json: parseJson(answer.text), sent: prepared.sent };
+    } catch (error) {
+      if (!(error instanceof NoAnswer)) throw error;
+      if (error.kind === "timeout") {
+        timeoutsInARow[prepared.target]++;
+        throw new NoAnswerViolation(`${prepared.sent} got no answer within ${budget}: VIZOCHOK would time out and retry: answer within ${budget}`, "timeout", error.code);
+      }
+      if (error.kind === "unreachable") {
+        const why = error.code === "timeout" ? `no connection within ${budget}` : error.code;
+        throw new NoAnswerViolation(`${prepared.sent} got no answer: cannot reach ${endpoint} (${why})`, "unreachable", error.code);
+      }
+      throw new NoAnswerViolation(`${prepared.sent} got no answer: the server closed the connection (${error.code})`, "closed", error.code);
+    }
   }
 
-  return { baseUrl, now, nowSeconds: () => Math.floor(now() / 1000), prepare, deliver, send: (call) => deliver(prepare(call)) };
+  return {
+    baseUrl,
+    timeoutMs,
+    now,
+    nowSeconds: () => Math.floor(now() / 1000),
+    prepare,
+    deliver,
+    send: (call) => deliver(prepare(call)),
+    close: () => transport.close(),
+  };
 }
 
 function parseJson(text: string): unknown {
@@ -135,10 +185,13 @@ export function abbreviate(text: string, limit = 160): string {
   return flat.length > limit ? `${flat.slice(0, limit)}…` : flat;
 }
 
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-    return `no response within ${timeoutMs} ms`;
-  }
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+/** `5 s`, `0.5 s`. */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/** `shop.example.com:443`, `127.0.0.1:8080`: what "cannot reach" names. */
+export function describeEndpoint(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  return `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
 }

@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { createContractClient } from "./client.js";
+import { createContractClient, type ContractClient } from "./client.js";
 import { parseContractConfig, type ContractConfig, type ResolvedContractConfig } from "./config.js";
+import { PREFLIGHT_TITLE, preflight, type PreflightFailure } from "./preflight.js";
 import { runCase, selectCases } from "./run-contract.js";
 import { serveSubject, type ContractApp, type ServedSubject } from "./serve-subject.js";
 
-type TestBody = () => Promise<void>;
+/** What a runner hands a test: vitest's context has `skip(note)`; Jest's hands nothing. */
+type TestBody = (context?: { skip?: (note?: string) => void }) => Promise<void>;
 
 /**
  * The parts of a test framework the suite registers with. `import * as vitest from "vitest"`
@@ -41,6 +43,8 @@ export type ContractSuiteOptions = (
   only?: readonly string[];
   /** Milliseconds per case. Default 30,000. */
   timeoutMs?: number;
+  /** Milliseconds per request. Default 5,000: VIZOCHOK gives up after 5 s and retries. */
+  requestTimeoutMs?: number;
 };
 
 /**
@@ -57,6 +61,8 @@ export function defineContractSuite(test: TestApi, options: ContractSuiteOptions
   const runId = randomBytes(4).toString("hex");
   let counter = 0;
   let served: ServedSubject | undefined;
+  let client: ContractClient | undefined;
+  let stopped: PreflightFailure | undefined;
 
   test.describe(options.name ?? "VIZOCHOK contract", () => {
     test.beforeAll(async () => {
@@ -65,9 +71,23 @@ export function defineContractSuite(test: TestApi, options: ContractSuiteOptions
       } else {
         served = await serveSubject(options.app, options.basePath);
       }
-    });
+      client = createContractClient({
+        baseUrl: served.baseUrl,
+        secret: options.secret,
+        paths: config.paths,
+        ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+      });
+      stopped = await preflight(client, config, `vizochok-contract-preflight-${runId}`);
+    }, 3 * (options.requestTimeoutMs ?? 5_000) + 5_000);
     test.afterAll(async () => {
+      client?.close();
       await served?.close();
+    });
+
+    // A misconfiguration fails this one test with its cause; every case is then skipped with it.
+    test.it(`preflight: ${PREFLIGHT_TITLE}`, async () => {
+      if (client === undefined) throw new Error("the subject did not start; see the beforeAll error");
+      if (stopped !== undefined) throw new Error(stopped.message);
     });
 
     for (const contractCase of selectCases(options.only)) {
@@ -79,9 +99,15 @@ export function defineContractSuite(test: TestApi, options: ContractSuiteOptions
       }
       test.it(
         name,
-        async () => {
-          if (served === undefined) throw new Error("the subject did not start; see the beforeAll error");
-          const client = createContractClient({ baseUrl: served.baseUrl, secret: options.secret, paths: config.paths });
+        async (context) => {
+          if (client === undefined) throw new Error("the subject did not start; see the beforeAll error");
+          if (stopped !== undefined) {
+            const reason = `not run: ${stopped.message}`;
+            // Runners without a dynamic skip (Jest) report the case failed, with the same reason.
+            if (context?.skip === undefined) throw new Error(reason);
+            context.skip(reason);
+            return;
+          }
           const result = await runCase(contractCase, { client, config, timeoutMs, unique: (prefix) => `${prefix}-${runId}-${++counter}` });
           if (result.status === "failed") throw new Error(result.message);
         },

@@ -3,6 +3,7 @@ import { CONTRACT_CASES } from "./cases/index.js";
 import { createContractClient, type ContractClient } from "./client.js";
 import { ContractViolation, type ContractCase, type ContractContext, type ContractGroup } from "./contract-case.js";
 import type { ResolvedContractConfig } from "./config.js";
+import { preflight, type PreflightFailure } from "./preflight.js";
 
 export type CaseStatus = "passed" | "failed" | "skipped";
 
@@ -23,8 +24,10 @@ export interface ContractReport {
   durationMs: number;
   results: CaseResult[];
   counts: Record<CaseStatus, number>;
-  /** True when no case failed. */
+  /** True when no case failed and the preflight passed. */
   ok: boolean;
+  /** Set when the cases were not run: the backend cannot be reached or is misconfigured. */
+  preflight?: PreflightFailure;
 }
 
 export interface RunContractOptions {
@@ -36,6 +39,11 @@ export interface RunContractOptions {
   only?: readonly string[];
   /** Milliseconds one case may take. Default 30,000. */
   caseTimeoutMs?: number;
+  /** Milliseconds one request may take. Default 5,000: VIZOCHOK gives up after 5 s and retries. */
+  requestTimeoutMs?: number;
+  /** Check first that the backend is reachable and configured (default true). When it is not,
+   * every case is reported skipped with the cause, without `onCaseStart`/`onCaseEnd`. */
+  preflight?: boolean;
   now?: () => number;
   onCaseStart?(contractCase: ContractCase, index: number, total: number): void;
   onCaseEnd?(result: CaseResult, index: number, total: number): void;
@@ -61,22 +69,38 @@ export async function runContract(options: RunContractOptions): Promise<Contract
   const now = options.now ?? Date.now;
   const started = performance.now();
   const startedAt = new Date(now()).toISOString();
-  const client = createContractClient({ baseUrl: options.baseUrl, secret: options.secret, paths: options.config.paths, now });
   const cases = selectCases(options.only);
+  const client = createContractClient({
+    baseUrl: options.baseUrl,
+    secret: options.secret,
+    paths: options.config.paths,
+    now,
+    ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+  });
   const runId = randomBytes(4).toString("hex");
   let counter = 0;
   const results: CaseResult[] = [];
+  let stopped: PreflightFailure | undefined;
 
-  for (const [index, contractCase] of cases.entries()) {
-    options.onCaseStart?.(contractCase, index, cases.length);
-    const result = await runCase(contractCase, {
-      client,
-      config: options.config,
-      timeoutMs: options.caseTimeoutMs ?? 30_000,
-      unique: (prefix) => `${prefix}-${runId}-${++counter}`,
-    });
-    results.push(result);
-    options.onCaseEnd?.(result, index, cases.length);
+  try {
+    if (options.preflight !== false) stopped = await preflight(client, options.config, `vizochok-contract-preflight-${runId}`);
+    for (const [index, contractCase] of cases.entries()) {
+      if (stopped !== undefined) {
+        results.push(notRun(contractCase, stopped));
+        continue;
+      }
+      options.onCaseStart?.(contractCase, index, cases.length);
+      const result = await runCase(contractCase, {
+        client,
+        config: options.config,
+        timeoutMs: options.caseTimeoutMs ?? 30_000,
+        unique: (prefix) => `${prefix}-${runId}-${++counter}`,
+      });
+      results.push(result);
+      options.onCaseEnd?.(result, index, cases.length);
+    }
+  } finally {
+    client.close();
   }
 
   const counts = { passed: 0, failed: 0, skipped: 0 };
@@ -87,8 +111,15 @@ export async function runContract(options: RunContractOptions): Promise<Contract
     durationMs: performance.now() - started,
     results,
     counts,
-    ok: counts.failed === 0,
+    ok: counts.failed === 0 && stopped === undefined,
+    ...(stopped === undefined ? {} : { preflight: stopped }),
   };
+}
+
+/** A case the preflight stopped: skipped, with the preflight's one line as the reason. */
+export function notRun(contractCase: ContractCase, failure: PreflightFailure): CaseResult {
+  const { id, group, title } = contractCase;
+  return { id, group, title, status: "skipped", durationMs: 0, message: `not run: ${failure.message}`, notes: [] };
 }
 
 interface CaseEnvironment {

@@ -66,12 +66,12 @@ describe("vizochok-kit conventions", () => {
     const url = `http://127.0.0.1:${closedPort}/api/vizochok`;
     const send = createFakeIo();
     expect(await runCli(["send", "products", "--sku", "a", "--url", url, "--secret", "s"], send)).toBe(1);
-    expect(send.err()).toContain(`cannot connect to 127.0.0.1:${closedPort} (ECONNREFUSED)`);
+    expect(send.err()).toContain(`cannot reach 127.0.0.1:${closedPort} (ECONNREFUSED)`);
     const doctor = createFakeIo();
     expect(await runCli(["doctor", "--json", "--url", url, "--secret", "s"], doctor)).toBe(1);
-    expect(JSON.parse(doctor.out()).findings).toContainEqual(expect.objectContaining({ level: "fail", check: "products webhook", detail: `cannot connect to 127.0.0.1:${closedPort} (ECONNREFUSED)` }));
+    expect(JSON.parse(doctor.out()).findings).toContainEqual(expect.objectContaining({ level: "fail", check: "products webhook", detail: `cannot reach 127.0.0.1:${closedPort} (ECONNREFUSED)` }));
     const contract = createFakeIo();
-    expect(await runCli(["contract", "--url", url, "--secret", "s", "--in-stock-sku", "a"], contract)).toBe(1);
+    expect(await runCli(["contract", "--url", url, "--secret", "s", "--in-stock-sku", "a"], contract)).toBe(3);
     expect(contract.err()).toContain(`127.0.0.1:${closedPort}`);
   });
 

@@ -129,12 +129,16 @@ describe("vizochok-kit send and doctor", () => {
     expect(io.out()).toContain("fix: use the same secret on both sides");
   });
 
-  it("doctor: an unreachable backend fails instead of throwing", async () => {
+  it("doctor: an unreachable backend is one line naming host and port, with no clock or signature findings", async () => {
     const closed = await listen(createServer());
     await closed.close();
     const io = createFakeIo();
     expect(await runCli(["doctor", "--url", `${closed.origin}${BASE_PATH}`, "--secret", "s"], io)).toBe(1);
-    expect(io.out()).toContain(`FAIL products webhook: cannot connect to 127.0.0.1:${new URL(closed.origin).port} (ECONNREFUSED)\n`);
+    const port = new URL(closed.origin).port;
+    expect(io.out()).toContain(`FAIL products webhook: cannot reach 127.0.0.1:${port} (ECONNREFUSED)\n     fix: start the backend, or check the host and port in --url\n`);
+    expect(io.out()).not.toContain("Date header");
+    expect(io.out()).not.toContain("signature enforcement");
+    expect(io.out()).toContain("1 failed, 1 warnings, 0 ok");
   });
 });
 

@@ -12,7 +12,7 @@ interface Offer {
 }
 
 const CATALOG: Record<string, Offer> = {
-  "milk-001": { price: 42.5, promo_price: 38.9, stock: 64 },
+  "milk-001": { price: 42.5, promo_price: 38.9, stock: 500 },
   "milk-002": { price: 39.9, stock: 3 },
   "milk-003": { price: 44.9, stock: 0 },
   "bread-001": { price: 24.9, stock: 50 },
@@ -43,11 +43,19 @@ export function createMemoryMerchant(): MemoryMerchant {
   };
   const known = (store: string, sku: string) => ((STORES as readonly string[]).includes(store) ? CATALOG[sku] : undefined);
 
+  /** What other carts in the store hold of a SKU: stock in a cart is reserved for its shopper. */
+  function heldElsewhere(store: string, session: string, sku: string): number {
+    let held = 0;
+    for (const [key, cart] of carts) if (key.startsWith(`${store}/`) && key !== `${store}/${session}`) held += cart.get(sku) ?? 0;
+    return held;
+  }
+
   function setLine(store: string, session: string, sku: string, quantity: number): CartResponse {
     const offer = known(store, sku);
     if (offer === undefined) return { ok: false, reason: "product_not_found" };
-    if (offer.stock <= 0) return { ok: false, reason: "out_of_stock" };
-    if (quantity > offer.stock) return { ok: false, reason: "quantity_exceeded" };
+    const available = offer.stock - heldElsewhere(store, session, sku);
+    if (available <= 0) return { ok: false, reason: "out_of_stock" };
+    if (quantity > available) return { ok: false, reason: "quantity_exceeded" };
     cartOf(store, session).set(sku, quantity);
     return { ok: true };
   }

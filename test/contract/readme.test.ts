@@ -18,6 +18,10 @@ describe("README contract section", () => {
     expect(repositoryPage).toContain(file.replace('"../../reference-store/app.js"', '"./reference-store/app.js"'));
   });
 
+  it("states how many cases there are", () => {
+    expect(section).toContain(`checks ${CONTRACT_CASES.length} named cases`);
+  });
+
   it("shows the config file exactly as it is in fixtures/", () => {
     expect(section).toContain(readFileSync(new URL("../../fixtures/reference-store.contract.json", import.meta.url), "utf8"));
   });

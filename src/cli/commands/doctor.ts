@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { createContractClient, type ContractClient, type WebhookCall, type WebhookReply } from "../../contract/client.js";
+import { createContractClient, NoAnswerViolation, type ContractClient, type WebhookCall, type WebhookReply } from "../../contract/client.js";
 import { formatMs, wantsColor } from "../../contract/reporters/pretty.js";
 import { webhookUrlProblem } from "../../testing/platform/url-policy.js";
 import { parseArgs } from "node:util";
@@ -63,19 +63,31 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
       calls.push(["cart GET", { target: "cartGet", query: { store_id: config.storeId, session_id: DOCTOR_SESSION } }]);
     }
     let dateHeader: { value: string; at: number; uncertainty: number } | undefined;
+    let unreachable: { check: string; detail: string } | undefined;
     for (const [name, call] of calls) {
-      const reply = await attempt(client, call, baseUrl);
-      if (typeof reply === "string") {
-        findings.push({ level: "fail", check: `${name} webhook`, detail: reply, fix: "check --url and that the server is reachable from here" });
+      const reply = await attempt(client, call);
+      if (reply instanceof Error) {
+        const detail = reply instanceof NoAnswerViolation && reply.kind !== "unreachable" ? reply.message : describeNetworkError(reply, baseUrl);
+        if (reply instanceof NoAnswerViolation && reply.kind === "unreachable") {
+          unreachable = { check: `${name} webhook`, detail };
+          break;
+        }
+        findings.push({ level: "fail", check: `${name} webhook`, detail, fix: "VIZOCHOK gives up after 5 s and retries once; answer every webhook well within it" });
         continue;
       }
       const date = reply.headers.get("date");
       if (dateHeader === undefined && date !== null) dateHeader = { value: date, at: io.now() - reply.latencyMs / 2, uncertainty: reply.latencyMs / 2 + 50 };
       findings.push(latencyFinding(name, reply));
     }
-    findings.push(clockFinding(dateHeader));
-    findings.push(await enforcement(client, "an unsigned request", { ...calls[0]![1], unsigned: true }));
-    findings.push(await enforcement(client, "a request signed 301 s ago", { ...calls[0]![1], timestamp: client.nowSeconds() - 301 }));
+    if (unreachable !== undefined) {
+      // Nothing else can be checked; one line instead of a clock warning and failed checks.
+      findings.push({ level: "fail", ...unreachable, fix: "start the backend, or check the host and port in --url" });
+    } else {
+      findings.push(clockFinding(dateHeader));
+      findings.push(await enforcement(client, "an unsigned request", { ...calls[0]![1], unsigned: true }));
+      findings.push(await enforcement(client, "a request signed 301 s ago", { ...calls[0]![1], timestamp: client.nowSeconds() - 301 }));
+    }
+    client.close();
 
     const failed = findings.filter((f) => f.level === "fail").length;
     const warned = findings.filter((f) => f.level === "warn").length;
@@ -96,11 +108,11 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
   },
 };
 
-async function attempt(client: ContractClient, call: WebhookCall, baseUrl: string): Promise<WebhookReply | string> {
+async function attempt(client: ContractClient, call: WebhookCall): Promise<WebhookReply | Error> {
   try {
     return await client.send(call);
   } catch (error) {
-    return describeNetworkError(error, baseUrl);
+    return error instanceof Error ? error : new Error(String(error));
   }
 }
 
@@ -163,8 +175,8 @@ function clockFinding(date: { value: string; at: number; uncertainty: number } |
 
 async function enforcement(client: ContractClient, what: string, call: WebhookCall): Promise<Finding> {
   const check = "signature enforcement";
-  const reply = await attempt(client, call, client.baseUrl);
-  if (typeof reply === "string") return { level: "fail", check, detail: `${what}: ${reply}` };
+  const reply = await attempt(client, call);
+  if (reply instanceof Error) return { level: "fail", check, detail: `${what}: ${describeNetworkError(reply, client.baseUrl)}` };
   if (reply.status === 401 || reply.status === 400 || reply.status === 403) {
     return { level: "ok", check, detail: `${what} was refused with ${reply.status}` };
   }

@@ -85,7 +85,7 @@ nothing answers.
     if (!json) io.stdout.write(`${prepared.method} ${prepared.url}\n`);
     let reply: WebhookReply;
     try {
-      reply = await client.deliver(prepared);
+      reply = await client.deliver(prepared).finally(() => client.close());
     } catch (error) {
       const message = describeNetworkError(error, prepared.url);
       if (json) io.stdout.write(`${JSON.stringify({ method: prepared.method, url: prepared.url, error: message })}\n`);

@@ -2,6 +2,7 @@ import type { CartGetItem } from "../../schemas.js";
 import type { WebhookReply } from "../client.js";
 import { needsCartGet, type ContractCase, type ContractContext } from "../contract-case.js";
 import { expectCart, expectCartAnswer, fail } from "../expect-reply.js";
+import { expectP95WithinBudget, LATENCY_CALLS } from "../latency.js";
 import { add, cartCall, cartGetCall, readCart } from "../requests.js";
 
 function describeCart(items: CartGetItem[]): string {
@@ -107,6 +108,22 @@ export const cartGetCases: ContractCase[] = [
       if (reply.status >= 400 && reply.status < 500) return;
       const items = expectCart(reply);
       expectItems(reply, items, {}, `the same session id added ${context.config.inStockSku} in ${context.config.storeId}`);
+    },
+  },
+  {
+    ...base,
+    id: "cart-get.latency-p95",
+    title: `the p95 latency of ${LATENCY_CALLS} cart GETs is well inside VIZOCHOK's 5 s budget`,
+    async run(context) {
+      const session = context.newSession();
+      const sku = context.config.inStockSku;
+      expectCartAnswer(await add(context, session, sku, 1), { ok: true }, "the SKU is inStockSku");
+      await expectP95WithinBudget(
+        context,
+        "cart GET",
+        () => context.client.send(cartGetCall(context, session)),
+        (reply) => expectItems(reply, expectCart(reply), { [sku]: 1 }, `adding 1 × ${sku}`),
+      );
     },
   },
 ];

@@ -1,6 +1,10 @@
-import type { ContractCase } from "../contract-case.js";
-import { expectCartAnswer, fail } from "../expect-reply.js";
-import { add, cartCall, unknownSku } from "../requests.js";
+import { CartResponse } from "../../schemas.js";
+import { needsCartGet, type ContractCase } from "../contract-case.js";
+import { expectCartAnswer, expectShape, fail } from "../expect-reply.js";
+import { expectP95WithinBudget, LATENCY_CALLS } from "../latency.js";
+import { add, cartCall, readCart, unknownSku } from "../requests.js";
+
+const needsLimitedSku = (config: { limitedSku: unknown }) => (config.limitedSku === undefined ? "no limitedSku in the config" : undefined);
 
 /** Signed bodies a careless parser chokes on; each must be answered below 500 (a 5xx is retried). */
 const MALFORMED_BODIES: ReadonlyArray<{ label: string; body: (store: string, session: string) => string }> = [
@@ -102,7 +106,7 @@ export const cartCases: ContractCase[] = [
     id: "cart.quantity-exceeded",
     group: "cart",
     title: 'adding more than the limited SKU\'s stock answers "quantity_exceeded"; adding all of it succeeds',
-    skipReason: (config) => (config.limitedSku === undefined ? "no limitedSku in the config" : undefined),
+    skipReason: needsLimitedSku,
     async run(context) {
       const { sku, available } = context.config.limitedSku!;
       const over = await add(context, context.newSession(), sku, available + 1);
@@ -140,6 +144,72 @@ export const cartCases: ContractCase[] = [
       if (crashed.length > 0) {
         fail(first, `${crashed.join(", ")}: answer 200 {"ok":false,"reason":"missing_params"} (or a 4xx); a 5xx makes VIZOCHOK retry`);
       }
+    },
+  },
+  {
+    id: "cart.extra-field",
+    group: "cart",
+    title: "an add carrying a field the backend does not know is answered normally (VIZOCHOK may add fields)",
+    async run(context) {
+      const session = context.newSession();
+      const sku = context.config.inStockSku;
+      const reply = await context.client.send(cartCall(context, session, { action: "add", sku, quantity: 1, vizochok_added_later: { any: "value" } }));
+      expectCartAnswer(reply, { ok: true }, "ignore fields you do not know instead of refusing the request");
+      if (context.config.paths.cartGet === null) return;
+      const { items, reply: cart } = await readCart(context, session);
+      if (items.find((item) => item.sku === sku)?.quantity !== 1) fail(cart, `the add was answered ok but the cart does not hold 1 × ${sku}`);
+    },
+  },
+  {
+    id: "cart.stock-across-shoppers",
+    group: "cart",
+    title: "parallel adds from distinct shoppers never acknowledge more of the limited SKU than is available, and clearing gives it back",
+    skipReason: (config) => needsLimitedSku(config) ?? needsCartGet(config),
+    async run(context) {
+      const { sku, available } = context.config.limitedSku!;
+      const shoppers = Array.from({ length: 2 * Math.ceil(available) + 2 }, () => context.newSession());
+      const replies = await Promise.all(shoppers.map((session) => add(context, session, sku, 1)));
+      const acknowledged: string[] = [];
+      replies.forEach((reply, index) => {
+        const answer = expectShape(reply, CartResponse, "a cart webhook");
+        if (answer.ok) acknowledged.push(shoppers[index]!);
+        else if (answer.reason !== "quantity_exceeded" && answer.reason !== "out_of_stock") {
+          fail(reply, `a refused add of the limited SKU must say "quantity_exceeded" or "out_of_stock", not "${answer.reason}"`);
+        }
+      });
+      context.note(`${acknowledged.length} of ${shoppers.length} shoppers got 1 × ${sku} (${available} available)`);
+      if (acknowledged.length > available) {
+        fail(
+          undefined,
+          `${acknowledged.length} shoppers were each told 1 × ${sku} was added, but only ${available} are available (limitedSku.available): ` +
+            "check and reserve stock in one transaction, across every cart",
+        );
+      }
+      for (const session of acknowledged) {
+        const { items, reply } = await readCart(context, session);
+        if (items.find((item) => item.sku === sku)?.quantity !== 1) fail(reply, `this shopper was told 1 × ${sku} was added, but the cart does not hold it`);
+      }
+      for (const session of acknowledged) {
+        expectCartAnswer(await context.client.send(cartCall(context, session, { action: "clear" })), { ok: true }, "clear empties the cart");
+      }
+      const again = await add(context, context.newSession(), sku, available);
+      expectCartAnswer(again, { ok: true }, `every cart holding ${sku} was cleared, so all ${available} must be available again: release reserved stock on clear`);
+    },
+  },
+  {
+    id: "cart.latency-p95",
+    group: "cart",
+    title: `the p95 latency of ${LATENCY_CALLS} adds is well inside VIZOCHOK's 5 s budget`,
+    async run(context) {
+      const session = context.newSession();
+      const now = context.client.nowSeconds();
+      await expectP95WithinBudget(
+        context,
+        "cart",
+        // Each add signed a second apart, so none is taken for a re-delivery of another.
+        (index) => context.client.send(cartCall(context, session, { action: "add", sku: context.config.inStockSku, quantity: 1 }, { timestamp: now - index })),
+        (reply) => expectCartAnswer(reply, { ok: true }, `inStockSku needs at least ${LATENCY_CALLS} in stock`),
+      );
     },
   },
 ];

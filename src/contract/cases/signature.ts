@@ -4,6 +4,9 @@ import { expectRejected, fail } from "../expect-reply.js";
 import { cartCall, readCart } from "../requests.js";
 
 const WINDOW_FIX = "reject when |now - X-VIZOCHOK-Timestamp| > 300 s";
+const EXACT_FIX =
+  'compare "sha256=" + the full 64-digit HMAC-SHA256 of "{timestamp}.{raw body}" with the header, whole and in constant time';
+const HEADER_FIX = "read X-VIZOCHOK-Timestamp as digits only and refuse a header sent more than once";
 
 /**
  * Each case sends a cart add that must be rejected, then reads the session back through a
@@ -41,6 +44,18 @@ async function expectUnchanged(context: ContractContext, session: string): Promi
 
 const addInStock = (context: ContractContext, session: string, extra: Omit<WebhookCall, "target" | "body"> = {}) =>
   cartCall(context, session, { action: "add", sku: context.config.inStockSku, quantity: 1 }, extra);
+
+/** The correct signature header of the in-stock add for this session at `timestamp`. */
+function correctSignature(context: ContractContext, session: string, timestamp: number): string {
+  const header = context.client.prepare(addInStock(context, session, { timestamp })).headers["X-VIZOCHOK-Signature"];
+  if (typeof header !== "string") throw new TypeError("the client signs every call with one X-VIZOCHOK-Signature");
+  return header;
+}
+
+/** The in-stock add signed at `timestamp`, with its signature header replaced. */
+function withSignature(context: ContractContext, session: string, timestamp: number, signature: string | string[]): WebhookCall {
+  return addInStock(context, session, { timestamp, headers: { "X-VIZOCHOK-Signature": signature } });
+}
 
 export const signatureCases: ContractCase[] = [
   rejectedAdd(
@@ -87,4 +102,47 @@ export const signatureCases: ContractCase[] = [
       addInStock(context, session, { headers: { "X-VIZOCHOK-Timestamp": "yesterday" } }),
     ],
   ),
+  rejectedAdd("empty-signature", 'an empty signature ("sha256=") is rejected', EXACT_FIX, (context, session) => [
+    withSignature(context, session, context.client.nowSeconds(), "sha256="),
+  ]),
+  rejectedAdd("truncated-signature", "a truncated prefix of the correct signature is rejected", EXACT_FIX, (context, session) => {
+    const now = context.client.nowSeconds();
+    const correct = correctSignature(context, session, now);
+    return [withSignature(context, session, now, correct.slice(0, "sha256=".length + 32))];
+  }),
+  rejectedAdd("appended-signature", "the correct signature with characters appended is rejected", EXACT_FIX, (context, session) => {
+    const now = context.client.nowSeconds();
+    return [withSignature(context, session, now, `${correctSignature(context, session, now)}00`)];
+  }),
+  rejectedAdd(
+    "other-timestamp",
+    "a signature made for another timestamp over the same body is rejected",
+    'sign over "{X-VIZOCHOK-Timestamp}.{raw body}": the timestamp in the header, not any timestamp in the window',
+    (context, session) => {
+      const now = context.client.nowSeconds();
+      return [withSignature(context, session, now, correctSignature(context, session, now - 60))];
+    },
+  ),
+  rejectedAdd(
+    "body-only-signature",
+    "a signature over the body alone (no timestamp) is rejected",
+    'sign over "{timestamp}.{raw body}" only; a signature over the body alone would let any old request be replayed',
+    (context, session) => [addInStock(context, session, { signOver: (_timestamp, body) => body })],
+  ),
+  rejectedAdd("timestamp-with-spaces", "a timestamp header with spaces in it is rejected", HEADER_FIX, (context, session) => {
+    const now = String(context.client.nowSeconds());
+    const signature = correctSignature(context, session, Number(now));
+    return [`${now.slice(0, 5)} ${now.slice(5)}`, `${now} ${now}`].map((timestamp) =>
+      addInStock(context, session, { timestamp: Number(now), headers: { "X-VIZOCHOK-Signature": signature, "X-VIZOCHOK-Timestamp": timestamp } }),
+    );
+  }),
+  rejectedAdd("timestamp-sent-twice", "a timestamp header sent twice is rejected", HEADER_FIX, (context, session) => {
+    const now = context.client.nowSeconds();
+    return [addInStock(context, session, { timestamp: now, headers: { "X-VIZOCHOK-Timestamp": [String(now), String(now)] } })];
+  }),
+  rejectedAdd("signature-sent-twice", "a signature header sent twice is rejected", "accept exactly one X-VIZOCHOK-Signature header", (context, session) => {
+    const now = context.client.nowSeconds();
+    const correct = correctSignature(context, session, now);
+    return [withSignature(context, session, now, [correct, correct])];
+  }),
 ];

@@ -1,4 +1,5 @@
 import { CONTRACT_GROUPS } from "../contract-case.js";
+import { PREFLIGHT_TITLE } from "../preflight.js";
 import type { CaseResult, ContractReport } from "../run-contract.js";
 
 /**
@@ -9,10 +10,28 @@ import type { CaseResult, ContractReport } from "../run-contract.js";
  */
 export function formatJunitReport(report: ContractReport): string {
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const stopped = report.preflight === undefined ? 0 : 1;
   lines.push(
-    `<testsuites name="vizochok contract" tests="${report.results.length}" failures="${report.counts.failed}" ` +
+    `<testsuites name="vizochok contract" tests="${report.results.length + stopped}" failures="${report.counts.failed + stopped}" ` +
       `skipped="${report.counts.skipped}" errors="0" time="${seconds(report.durationMs)}">`,
   );
+  if (report.preflight !== undefined) {
+    // The cause, as the one failed test a CI report shows; every case below is skipped with it.
+    lines.push(
+      `  <testsuite name="preflight" tests="1" failures="1" skipped="0" errors="0" time="${seconds(report.durationMs)}" ` +
+        `timestamp="${attr(report.startedAt.replace(/Z$/, ""))}" hostname="${attr(report.baseUrl)}">`,
+      ...testcase({
+        id: "preflight",
+        group: "preflight",
+        title: PREFLIGHT_TITLE,
+        status: "failed",
+        durationMs: report.durationMs,
+        message: report.preflight.message,
+        notes: [],
+      }),
+      "  </testsuite>",
+    );
+  }
   for (const group of CONTRACT_GROUPS) {
     const results = report.results.filter((result) => result.group === group);
     if (results.length === 0) continue;
@@ -29,7 +48,7 @@ export function formatJunitReport(report: ContractReport): string {
   return lines.join("\n");
 }
 
-function testcase(result: CaseResult): string[] {
+function testcase(result: Omit<CaseResult, "group"> & { group: string }): string[] {
   const open = `    <testcase classname="vizochok.contract.${attr(result.group)}" name="${attr(`${result.id}: ${result.title}`)}" time="${seconds(result.durationMs)}"`;
   const children: string[] = [];
   if (result.status === "failed") {
