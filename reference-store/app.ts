@@ -8,8 +8,8 @@ import { createStoreHandlers } from "./handlers.js";
 import { createJsonLogger } from "./json-logger.js";
 import { seedCatalog } from "./seed.js";
 import { createSqliteReplayGuard } from "./sqlite-replay-guard.js";
-import { createStore, type Store } from "./store.js";
-import { createStorefrontRouter } from "./storefront-api.js";
+import { createStore, type SqliteStore } from "./store.js";
+import { createSqliteStorefrontCatalog, createStorefrontRouter } from "./storefront-api.js";
 
 /** Where the webhooks are mounted; VIZOCHOK is configured with these URLs. */
 export const WEBHOOK_MOUNT = "/api/vizochok";
@@ -36,7 +36,7 @@ export interface StoreAppOptions {
 export interface StoreApp {
   /** Express 5 app: webhooks under `/api/vizochok`, `GET /api/products`, `GET /api/cart`, `GET /healthz`. */
   app: Express;
-  store: Store;
+  store: SqliteStore;
   db: Database;
   audit: AuditLog;
   /** Closes the database if the app opened it. */
@@ -99,7 +99,7 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
         logger,
       }),
     );
-    app.use(createStorefrontRouter({ db, store }));
+    app.use(createStorefrontRouter({ catalog: createSqliteStorefrontCatalog(db), store }));
     let closed: Promise<void> | undefined;
     return {
       app,

@@ -44,8 +44,13 @@ export function createAuditLog(db: Database): AuditLog {
   };
 }
 
+/** Where `withAudit` writes: the SQLite `AuditLog`, or an asynchronous one (PostgreSQL). */
+export interface AuditSink {
+  record(entry: AuditEntry): void | Promise<void>;
+}
+
 export interface WithAuditOptions {
-  audit: AuditLog;
+  audit: AuditSink;
   now?: () => number;
   /** The kit's `budgetMs`: the request arrived at `deadline - budgetMs`, where latency starts. */
   budgetMs: number;
@@ -56,6 +61,12 @@ export interface WithAuditOptions {
    * backend whose changes live elsewhere) the row is written after the answer, best effort.
    */
   atomically?: <T>(work: () => T) => T;
+  /**
+   * The same for a store whose changes are asynchronous (PostgreSQL): runs a cart change so that
+   * its own transaction writes `rowFor(answer)` (the row of a change that was made; `undefined`
+   * for a rejection) before it commits.
+   */
+  withinChange?: <A>(work: () => A | Promise<A>, rowFor: (answer: A) => AuditEntry | undefined) => Promise<A>;
   /** Where a row that could not be written is reported. Default: JSON lines on stdout. */
   logger?: WebhookLogger;
 }
@@ -106,13 +117,16 @@ export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions):
       };
       /** Nothing was changed, or the change is already committed: a lost row must not alter the answer. */
       const recordBestEffort = (judged: Judged) => {
-        try {
-          options.audit.record(entry(judged));
-        } catch (error) {
+        const lost = (error: unknown) =>
           logger.error(
             { requestId: context.requestId, kind: context.kind, outcome: judged.outcome, err: error instanceof Error ? error.message : String(error) },
             "audit row could not be written; the answer stands",
           );
+        try {
+          const written = options.audit.record(entry(judged));
+          if (written instanceof Promise) written.catch(lost);
+        } catch (error) {
+          lost(error);
         }
       };
       const answered = (answer: A) => {
@@ -126,8 +140,21 @@ export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions):
       };
 
       const atomically = changesCart ? options.atomically : undefined;
+      const withinChange = changesCart ? options.withinChange : undefined;
       let result: A | Promise<A>;
       try {
+        if (withinChange !== undefined) {
+          let inTransaction = false;
+          const rowFor = (answer: A) => {
+            const judged = judge(answer);
+            inTransaction = judged.outcome === "ok";
+            return inTransaction ? entry(judged) : undefined;
+          };
+          return withinChange(() => method(request, context), rowFor).then((answer) => {
+            if (!inTransaction) recordBestEffort(judge(answer));
+            return answer;
+          }, threw);
+        }
         if (atomically === undefined) {
           result = method(request, context);
         } else {

@@ -1,30 +1,44 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Express } from "express";
 import type { WebhookLogger } from "vizochok-merchant-kit";
 import { createStoreApp, type StoreApp, type StoreAppOptions } from "./app.js";
 import { createJsonLogger } from "./json-logger.js";
+import { createPostgresStoreApp, type PostgresStoreApp, type PostgresStoreAppOptions } from "./postgres/app.js";
 import { resolveWebhookSecret } from "./webhook-secret.js";
 
-export interface StartStoreServerOptions extends StoreAppOptions {
+/** How the HTTP server runs, whichever database is behind it. */
+export interface ServeOptions<A> {
   /** Default 3000; 0 picks a free port (printed in the "listening" log line). */
   port?: number;
   /** Default: every interface. */
   host?: string;
   logger?: WebhookLogger;
   /** Called before listening, to add routes (a demo page, static files) to the same app. */
-  setup?: (storeApp: StoreApp) => void | Promise<void>;
+  setup?: (storeApp: A) => void | Promise<void>;
   /** Shut down gracefully on SIGTERM and SIGINT. Default false. */
   handleSignals?: boolean;
   /** How long shutdown waits for in-flight requests before dropping connections. Default 10 s. */
   shutdownTimeoutMs?: number;
+  /** Print the "listening" line. Default true (an instance under node:cluster leaves it to the primary). */
+  announce?: boolean;
 }
 
-export interface StoreServer {
-  storeApp: StoreApp;
+export interface StartStoreServerOptions extends StoreAppOptions, ServeOptions<StoreApp> {}
+
+export interface StartPostgresStoreServerOptions extends PostgresStoreAppOptions, ServeOptions<PostgresStoreApp> {}
+
+export interface StoreServer<A extends ServedApp = StoreApp> {
+  storeApp: A;
   server: Server;
   port: number;
   url: string;
   /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+interface ServedApp {
+  app: Express;
   close(): Promise<void>;
 }
 
@@ -36,8 +50,34 @@ export interface StoreServer {
  */
 export async function startStoreServer(options: StartStoreServerOptions): Promise<StoreServer> {
   const logger = options.logger ?? createJsonLogger();
-  const storeApp = createStoreApp({ ...options, logger });
-  await options.setup?.(storeApp);
+  const database = options.db === undefined ? (options.databasePath ?? ":memory:") : "(provided)";
+  return serve(createStoreApp({ ...options, logger }), options, logger, { database });
+}
+
+/**
+ * Starts the reference store over PostgreSQL on HTTP; several can run on one database.
+ *
+ * @example
+ * const { url, close } = await startPostgresStoreServer({ port: 0, databaseUrl: process.env.DATABASE_URL!, secret });
+ */
+export async function startPostgresStoreServer(options: StartPostgresStoreServerOptions): Promise<StoreServer<PostgresStoreApp>> {
+  const logger = options.logger ?? createJsonLogger();
+  const database = options.pool === undefined ? redactDatabaseUrl(options.databaseUrl ?? "") : "(provided)";
+  return serve(await createPostgresStoreApp({ ...options, logger }), options, logger, { database });
+}
+
+async function serve<A extends ServedApp>(
+  storeApp: A,
+  options: ServeOptions<A>,
+  logger: WebhookLogger,
+  described: Record<string, unknown>,
+): Promise<StoreServer<A>> {
+  try {
+    await options.setup?.(storeApp);
+  } catch (error) {
+    await storeApp.close();
+    throw error;
+  }
   const server = await new Promise<Server>((resolve, reject) => {
     const done = (error?: Error) => (error ? reject(error) : resolve(listening));
     const port = options.port ?? 3000;
@@ -69,14 +109,46 @@ export async function startStoreServer(options: StartStoreServerOptions): Promis
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void close());
   }
   // Announced last, so whoever waits for this line can already stop the server with a signal.
-  logger.info({ port, url, database: options.db === undefined ? (options.databasePath ?? ":memory:") : "(provided)" }, "listening");
+  if (options.announce !== false) logger.info({ port, url, ...described }, "listening");
   return { storeApp, server, port, url, close };
 }
 
-/** Settings for `npm run store` from `PORT`, `DATABASE_PATH` and `VIZOCHOK_WEBHOOK_SECRET`. */
+/** The URL without its password, fit for a log line. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable DATABASE_URL)";
+  }
+}
+
+/** Whether `DATABASE_URL` names a PostgreSQL database (`postgres://…` or `postgresql://…`). */
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
+}
+
+/**
+ * Settings for `npm run store` from `PORT`, `DATABASE_URL` (PostgreSQL), `DATABASE_PATH`
+ * (SQLite, and where a generated secret is kept) and `VIZOCHOK_WEBHOOK_SECRET`.
+ */
 export function storeServerOptionsFromEnv(env: NodeJS.ProcessEnv, logger: WebhookLogger): StartStoreServerOptions {
   const port = Number(env["PORT"] ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be a port number, got "${env["PORT"]}"`);
   const databasePath = env["DATABASE_PATH"] || "./data/store.db";
   return { port, databasePath, secret: resolveWebhookSecret({ env, databasePath, logger }), logger };
+}
+
+/** The same for PostgreSQL: `DATABASE_URL` must be set; `DATABASE_POOL_SIZE` caps this instance's connections. */
+export function postgresStoreServerOptionsFromEnv(env: NodeJS.ProcessEnv, logger: WebhookLogger): StartPostgresStoreServerOptions {
+  const databaseUrl = env["DATABASE_URL"];
+  if (!isPostgresUrl(databaseUrl)) throw new Error("DATABASE_URL must be a postgres:// URL");
+  // DATABASE_PATH only says where a generated secret is kept.
+  const { port = 3000, secret } = storeServerOptionsFromEnv(env, logger);
+  const poolSize = env["DATABASE_POOL_SIZE"] === undefined ? undefined : Number(env["DATABASE_POOL_SIZE"]);
+  if (poolSize !== undefined && !(Number.isInteger(poolSize) && poolSize > 0)) {
+    throw new Error(`DATABASE_POOL_SIZE must be a positive integer, got "${env["DATABASE_POOL_SIZE"]}"`);
+  }
+  return { port, secret, logger, databaseUrl, ...(poolSize !== undefined && { poolSize }) };
 }

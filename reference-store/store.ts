@@ -6,13 +6,14 @@ import type {
   CartRemoveRequest,
   CartResponse,
   CartUpdateQuantityRequest,
-  ProductOffer,
   ProductsRequest,
   ProductsResponse,
 } from "vizochok-merchant-kit";
+import { effectivePrice, toProductOffer, toStoreCart, type CartLineRow, type StoreCart } from "./answers.js";
 import { lineReason, reasons, samePrice, stepReason, stockReason, type ProductRules } from "./cart-rules.js";
 import { DeadlineExceededError } from "./deadline.js";
-import { fromMilli, roundMoney, toMilli } from "./quantity.js";
+import type { MaybePromise } from "./maybe-promise.js";
+import { toMilli } from "./quantity.js";
 
 export interface StoreOptions {
   db: Database;
@@ -23,32 +24,33 @@ export interface StoreOptions {
   checkPrices?: boolean;
 }
 
-/** A cart line as the shopper sees it: `price` is what one unit costs now (the promo price during a promo). */
-export interface StoreCartItem {
-  sku: string;
-  name: string;
-  price: number;
-  regular_price: number;
-  promo_price: number | null;
-  brand: string | null;
-  quantity: number;
-  unit: string;
-}
+export type { StoreCart, StoreCartItem } from "./answers.js";
 
-export interface StoreCart {
-  items: StoreCartItem[];
-  total: number;
-}
-
-/** Writes take the webhook's deadline (epoch ms); past it, they roll back instead of committing. */
+/**
+ * The store's operations, whatever the database. Each may answer with a value or a promise: the
+ * SQLite store (`createStore`) answers synchronously, the PostgreSQL store
+ * (`createPostgresStore`) with promises. Writes take the webhook's deadline (epoch ms); past it,
+ * they roll back instead of committing and throw `DeadlineExceededError`.
+ */
 export interface Store {
+  products(request: ProductsRequest): MaybePromise<ProductsResponse>;
+  add(request: CartAddRequest, deadline?: number): MaybePromise<CartResponse>;
+  remove(request: CartRemoveRequest, deadline?: number): MaybePromise<CartResponse>;
+  updateQuantity(request: CartUpdateQuantityRequest, deadline?: number): MaybePromise<CartResponse>;
+  clear(request: CartClearRequest, deadline?: number): MaybePromise<CartResponse>;
+  cart(query: CartGetQuery): MaybePromise<StoreCart>;
+  /** Releases the stock of carts idle for longer than the TTL; returns how many expired. */
+  releaseExpiredCarts(): MaybePromise<number>;
+}
+
+/** The SQLite store: every operation answers synchronously. */
+export interface SqliteStore extends Store {
   products(request: ProductsRequest): ProductsResponse;
   add(request: CartAddRequest, deadline?: number): CartResponse;
   remove(request: CartRemoveRequest, deadline?: number): CartResponse;
   updateQuantity(request: CartUpdateQuantityRequest, deadline?: number): CartResponse;
   clear(request: CartClearRequest, deadline?: number): CartResponse;
   cart(query: CartGetQuery): StoreCart;
-  /** Releases the stock of carts idle for longer than the TTL; returns how many expired. */
   releaseExpiredCarts(): number;
 }
 
@@ -68,7 +70,6 @@ interface LineRow {
 
 const ok: CartResponse = { ok: true };
 const no = (reason: string): CartResponse => ({ ok: false, reason });
-const effectivePrice = (offer: { price: number; promo_price: number | null }) => offer.promo_price ?? offer.price;
 
 /**
  * The store's catalog, stock and carts over SQLite. Every cart change is one short IMMEDIATE
@@ -79,7 +80,7 @@ const effectivePrice = (offer: { price: number; promo_price: number | null }) =>
  * const store = createStore({ db: openDatabase(":memory:") });
  * store.add({ action: "add", store_id: "store-1", session_id: "s1", sku: "milk-001" });
  */
-export function createStore(options: StoreOptions): Store {
+export function createStore(options: StoreOptions): SqliteStore {
   const { db } = options;
   const now = options.now ?? Date.now;
   const ttlMs = options.cartTtlMs ?? 60 * 60 * 1000;
@@ -126,10 +127,7 @@ export function createStore(options: StoreOptions): Store {
     deleteCart: db.prepare<[number]>("DELETE FROM carts WHERE cart_id = ?"),
     expiredCarts: db.prepare<[number], number>("SELECT cart_id FROM carts WHERE updated_at <= ?").pluck(),
     anyExpired: db.prepare<[number], number>("SELECT 1 FROM carts WHERE updated_at <= ? LIMIT 1").pluck(),
-    cartItems: db.prepare<[string, string, number], Omit<StoreCartItem, "quantity" | "price" | "regular_price"> & {
-      quantity_milli: number;
-      regular_price: number;
-    }>(`
+    cartItems: db.prepare<[string, string, number], CartLineRow>(`
       SELECT l.sku, p.name, pr.price AS regular_price, pr.promo_price, p.brand, l.quantity_milli, p.unit
       FROM carts c JOIN cart_lines l USING (cart_id) JOIN products p ON p.sku = l.sku
       JOIN prices pr ON pr.store_id = c.store_id AND pr.sku = l.sku
@@ -175,13 +173,7 @@ export function createStore(options: StoreOptions): Store {
     products(request) {
       releaseExpiredBeforeRead();
       const skus = JSON.stringify([...new Set(request.skus)]);
-      const products = statements.offers.all({ store_id: request.store_id, skus }).map((offer): ProductOffer => ({
-        sku: offer.sku,
-        price: offer.price,
-        in_stock: offer.is_active === 1 && offer.available_milli >= offer.min_quantity_milli,
-        ...(offer.promo_price !== null && { promo_price: offer.promo_price }),
-        ...(offer.promo_label !== null && offer.promo_price !== null && { promo_label: offer.promo_label }),
-      }));
+      const products = statements.offers.all({ store_id: request.store_id, skus }).map(toProductOffer);
       return { products };
     },
 
@@ -255,20 +247,7 @@ export function createStore(options: StoreOptions): Store {
 
     cart(query) {
       releaseExpiredBeforeRead();
-      const items = statements.cartItems.all(query.store_id, query.session_id, now() - ttlMs).map(
-        ({ quantity_milli, ...row }): StoreCartItem => ({
-          sku: row.sku,
-          name: row.name,
-          price: effectivePrice({ price: row.regular_price, promo_price: row.promo_price }),
-          regular_price: row.regular_price,
-          promo_price: row.promo_price,
-          brand: row.brand,
-          quantity: fromMilli(quantity_milli),
-          unit: row.unit,
-        }),
-      );
-      const total = roundMoney(items.reduce((sum, item) => sum + item.price * item.quantity, 0));
-      return { items, total };
+      return toStoreCart(statements.cartItems.all(query.store_id, query.session_id, now() - ttlMs));
     },
 
     releaseExpiredCarts: releaseExpiredBeforeRead,

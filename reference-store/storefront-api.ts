@@ -1,7 +1,8 @@
 import type { Database } from "better-sqlite3";
 import { Router, type Response } from "express";
 import { z } from "zod";
-import { createProductListing } from "./product-listing.js";
+import type { MaybePromise } from "./maybe-promise.js";
+import { createProductListing, type ProductPage, type ProductQuery } from "./product-listing.js";
 import type { Store } from "./store.js";
 
 const Text = z.string().trim().min(1).max(256);
@@ -16,43 +17,66 @@ const ProductsQuery = z.object({
 
 const CartQuery = z.object({ store_id: Text, session_id: Text });
 
+/** What the storefront reads besides the store's carts, from whichever database holds the catalog. */
+export interface StorefrontCatalog {
+  list(query: ProductQuery): MaybePromise<ProductPage>;
+  /** The store shown when the query names none: the first by id. */
+  firstStoreId(): MaybePromise<string | undefined>;
+  hasStore(storeId: string): MaybePromise<boolean>;
+  schemaVersion(): MaybePromise<number>;
+}
+
+/**
+ * The storefront's catalog reads over the SQLite database.
+ *
+ * @example
+ * createStorefrontRouter({ catalog: createSqliteStorefrontCatalog(db), store });
+ */
+export function createSqliteStorefrontCatalog(db: Database): StorefrontCatalog {
+  const listing = createProductListing(db);
+  const storeExists = db.prepare<[string], number>("SELECT 1 FROM stores WHERE store_id = ?").pluck();
+  const firstStore = db.prepare<[], string>("SELECT store_id FROM stores ORDER BY store_id LIMIT 1").pluck();
+  return {
+    list: (query) => listing.list(query),
+    firstStoreId: () => firstStore.get(),
+    hasStore: (storeId) => storeExists.get(storeId) !== undefined,
+    schemaVersion: () => db.pragma("user_version", { simple: true }) as number,
+  };
+}
+
 /**
  * The store's own JSON API for its storefront: product search, a shopper's cart, and a health
  * check. Read-only; carts change only through the webhooks.
  *
  * @example
- * app.use(createStorefrontRouter({ db, store }));
+ * app.use(createStorefrontRouter({ catalog: createSqliteStorefrontCatalog(db), store }));
  */
-export function createStorefrontRouter(options: { db: Database; store: Store }): Router {
-  const { db, store } = options;
-  const listing = createProductListing(db);
-  const storeExists = db.prepare<[string], number>("SELECT 1 FROM stores WHERE store_id = ?").pluck();
-  const firstStore = db.prepare<[], string>("SELECT store_id FROM stores ORDER BY store_id LIMIT 1").pluck();
-  const schemaVersion = () => db.pragma("user_version", { simple: true }) as number;
+export function createStorefrontRouter(options: { catalog: StorefrontCatalog; store: Store }): Router {
+  const { catalog, store } = options;
   const router = Router();
 
-  router.get("/api/products", function listProducts(request, response) {
+  router.get("/api/products", async function listProducts(request, response) {
     const query = ProductsQuery.safeParse(request.query);
     if (!query.success) return invalid(response, query.error);
-    const storeId = query.data.store_id ?? firstStore.get();
-    if (storeId === undefined || storeExists.get(storeId) === undefined) {
+    const storeId = query.data.store_id ?? (await catalog.firstStoreId());
+    if (storeId === undefined || !(await catalog.hasStore(storeId))) {
       return response.status(404).json({ error: "store_not_found", message: `no store ${storeId ?? ""}` });
     }
-    store.releaseExpiredCarts();
-    response.json({ store_id: storeId, ...listing.list({ ...query.data, store_id: storeId }) });
+    await store.releaseExpiredCarts();
+    response.json({ store_id: storeId, ...(await catalog.list({ ...query.data, store_id: storeId })) });
   });
 
-  router.get("/api/cart", function showCart(request, response) {
+  router.get("/api/cart", async function showCart(request, response) {
     const query = CartQuery.safeParse(request.query);
     if (!query.success) return invalid(response, query.error);
-    response.json({ ...query.data, ...store.cart(query.data) });
+    response.json({ ...query.data, ...(await store.cart(query.data)) });
   });
 
-  router.get("/healthz", function health(_request, response) {
+  router.get("/healthz", async function health(_request, response) {
     response.set("cache-control", "no-store");
     let version: number;
     try {
-      version = schemaVersion();
+      version = await catalog.schemaVersion();
     } catch {
       // A load balancer takes the instance out of rotation; the process itself keeps running.
       return response.status(503).json({ ok: false, error: "database_unavailable" });

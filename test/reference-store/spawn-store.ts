@@ -44,7 +44,7 @@ export async function spawnStore(env: Record<string, string | undefined>): Promi
       logged.emit("line", entry);
       if (entry["msg"] === "listening" && typeof entry["port"] === "number") resolve(entry["port"]);
     });
-    void exited.then((code) => reject(new Error(`store exited with ${code} before listening: ${stderr}`)));
+    void exited.then((code) => reject(new Error(`store exited with ${code} before listening: ${stderr}${stdout}`)));
   });
   return {
     url: `http://127.0.0.1:${port}`,
