@@ -4,7 +4,7 @@ import type { Express } from "express";
 import type { WebhookLogger } from "vizochok-merchant-kit";
 import { createStoreApp, type StoreApp, type StoreAppOptions } from "./app.js";
 import { createJsonLogger } from "./json-logger.js";
-import { createPostgresStoreApp, type PostgresStoreApp, type PostgresStoreAppOptions } from "./postgres/app.js";
+import type { PostgresStoreApp, PostgresStoreAppOptions } from "./postgres/app.js";
 import { resolveWebhookSecret } from "./webhook-secret.js";
 
 /** How the HTTP server runs, whichever database is behind it. */
@@ -63,6 +63,8 @@ export async function startStoreServer(options: StartStoreServerOptions): Promis
 export async function startPostgresStoreServer(options: StartPostgresStoreServerOptions): Promise<StoreServer<PostgresStoreApp>> {
   const logger = options.logger ?? createJsonLogger();
   const database = options.pool === undefined ? redactDatabaseUrl(options.databaseUrl ?? "") : "(provided)";
+  // Loaded only here, so a store on SQLite never loads `pg`.
+  const { createPostgresStoreApp } = await import("./postgres/app.js");
   return serve(await createPostgresStoreApp({ ...options, logger }), options, logger, { database });
 }
 
