@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { createServer, type Server, type ServerOptions } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import type { WebhookLogger } from "vizochok-merchant-kit";
@@ -22,6 +22,37 @@ export interface ServeOptions<A> {
   shutdownTimeoutMs?: number;
   /** Print the "listening" line. Default true (an instance under node:cluster leaves it to the primary). */
   announce?: boolean;
+  /** Limits for slow or idle clients; see `STORE_SERVER_TIMEOUTS` for the defaults. */
+  timeouts?: Partial<ServerTimeouts>;
+}
+
+/** How long a client may take, so a slow one (slowloris) cannot hold a connection for minutes. */
+export interface ServerTimeouts {
+  /** To send the whole request head (request line and headers). */
+  headersMs: number;
+  /** To send the whole request, head and body. The time to answer is not counted. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveMs: number;
+}
+
+/**
+ * VIZOCHOK gives a webhook 5 s in all and sends a few KB at once: 10 s for the head and 15 s for
+ * the whole request are generous for it and for a browser on a slow link. Node's own defaults are
+ * 60 s and 300 s.
+ */
+export const STORE_SERVER_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 15_000, keepAliveMs: 5_000 };
+
+/** The `node:http` server options that enforce `timeouts`. */
+export function serverTimeoutOptions(timeouts: ServerTimeouts): ServerOptions {
+  return {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // Node checks the head and request timeouts on this interval (default 30 s): often enough that
+    // a limit is enforced within a quarter of itself, never more than once a second.
+    connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(Math.min(timeouts.headersMs, timeouts.requestMs) / 4))),
+  };
 }
 
 export interface StartStoreServerOptions extends StoreAppOptions, ServeOptions<StoreApp> {}
@@ -80,10 +111,17 @@ async function serve<A extends ServedApp>(
     await storeApp.close();
     throw error;
   }
+  const timeouts = { ...STORE_SERVER_TIMEOUTS, ...options.timeouts };
   const server = await new Promise<Server>((resolve, reject) => {
-    const done = (error?: Error) => (error ? reject(error) : resolve(listening));
+    const listening = createServer(serverTimeoutOptions(timeouts), storeApp.app);
+    listening.once("error", reject);
+    const done = () => {
+      listening.off("error", reject);
+      resolve(listening);
+    };
     const port = options.port ?? 3000;
-    const listening = options.host === undefined ? storeApp.app.listen(port, done) : storeApp.app.listen(port, options.host, done);
+    if (options.host === undefined) listening.listen(port, done);
+    else listening.listen(port, options.host, done);
   }).catch(async (error: unknown) => {
     // Nothing listens (the port is taken, say): close the database before reporting it.
     await storeApp.close();

@@ -38,6 +38,12 @@ export interface VizochokStubOptions {
   onDelivery?: (delivery: WebhookDelivery) => void;
   /** Deliveries kept in `deliveries`, oldest dropped first. Default 10,000. */
   maxDeliveries?: number;
+  /**
+   * How long an HTTP client may take to send its request head (default 10 s) and the whole request
+   * (default 30 s, room for a 10 MB catalog upload), and how long an idle keep-alive connection
+   * stays (default 5 s). An open chat WebSocket is not affected.
+   */
+  timeouts?: { headersMs?: number; requestMs?: number; keepAliveMs?: number };
 }
 
 export interface VizochokStub {
@@ -110,7 +116,16 @@ export async function createVizochokStub(options: VizochokStubOptions): Promise<
   });
   const adminApi = createAdminApi({ tenants, index, enforceProductionUrls, now });
 
-  const server: Server = createServer((request, response) => void adminApi(request, response));
+  const headersTimeout = options.timeouts?.headersMs ?? 10_000;
+  const requestTimeout = options.timeouts?.requestMs ?? 30_000;
+  const serverOptions = {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: options.timeouts?.keepAliveMs ?? 5_000,
+    // Node enforces the two limits above on this interval (default 30 s).
+    connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(Math.min(headersTimeout, requestTimeout) / 4))),
+  };
+  const server: Server = createServer(serverOptions, (request, response) => void adminApi(request, response));
   server.on("upgrade", function upgrade(request, socket, head) {
     // Nothing a client sends may throw out of here: an exception in an `upgrade` listener ends the process.
     try {
