@@ -33,7 +33,8 @@ export function openPool(url: string, options: OpenPoolOptions = {}): pg.Pool {
     max: options.max ?? 10,
     types,
     idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 10_000,
-    application_name: "vizochok-reference-store",
+    // A URL's own application_name wins, so one deployment's instances can be told apart.
+    ...(!new URL(url).searchParams.has("application_name") && { application_name: "vizochok-reference-store" }),
   });
   pool.on("error", (error) => {
     options.logger?.error({ err: error.message }, "an idle database connection failed; it was dropped");

@@ -75,6 +75,8 @@ export async function createTestSchema(label: string): Promise<TestSchema> {
 export function withSearchPath(url: string, schema: string): string {
   const parsed = new URL(url);
   parsed.searchParams.set("options", `-c search_path=${schema}`);
+  // Connections are told apart by schema in pg_stat_activity.
+  parsed.searchParams.set("application_name", schema);
   return parsed.toString();
 }
 
