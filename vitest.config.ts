@@ -11,7 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/package/global-setup.ts"],
+    globalSetup: ["test/package/global-setup.ts", "test/browser/global-setup.ts"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

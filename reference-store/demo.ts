@@ -47,6 +47,8 @@ export interface Demo {
   storeUrl: string;
   /** Where the stub sends webhooks (`…/api/vizochok`). */
   webhookBaseUrl: string;
+  /** The reference store's own webhooks (`…/api/vizochok`), wherever the stub points. */
+  storeWebhookBaseUrl: string;
   stubUrl: string;
   wsUrl: string;
   publicKey: string;
@@ -97,6 +99,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   if (options.databasePath !== ":memory:") mkdirSync(dirname(resolve(options.databasePath)), { recursive: true });
   const log = createDeliveryLog();
   let stub: VizochokStub | undefined;
+  let storeWebhookBase = "";
 
   const storeServer = await startStoreServer({
     port: options.port,
@@ -107,8 +110,19 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     // The page's EventSource is never idle; shutdown ends it instead of waiting for it.
     shutdownTimeoutMs: 2_000,
     setup({ app }) {
-      app.get("/demo/config.json", (_req, res) => {
-        res.json({ wsUrl: stub?.wsUrl, publicKey: DEMO_PUBLIC_KEY, storeId: DEMO_STORE_ID, storeName });
+      app.get("/demo/config.json", async (_req, res) => {
+        // Read from the stub each time: `PATCH /api/v1/admin/webhooks` may have repointed it.
+        const cartUrl = stub === undefined ? undefined : await currentCartUrl(stub);
+        const webhooksHere = cartUrl === `${storeWebhookBase}/cart`;
+        res.json({
+          wsUrl: stub?.wsUrl,
+          publicKey: DEMO_PUBLIC_KEY,
+          storeId: DEMO_STORE_ID,
+          storeName,
+          // The page compares the assistant's cart with this store's only when the webhooks come here.
+          storeCart: webhooksHere,
+          webhookBaseUrl: cartUrl?.replace(/\/cart$/, "") ?? null,
+        });
       });
       app.get("/demo/webhook-log", (req, res) => {
         log.subscribe(res);
@@ -120,8 +134,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     throw listenError(error, options.port, host, "PORT", "the store and the page") ?? error;
   });
   const storeUrl = `http://${displayHost(host)}:${storeServer.port}`;
-  const webhookBaseUrl =
-    options.webhookBaseUrl?.replace(/\/+$/, "") ?? `http://${loopbackHost(host)}:${storeServer.port}${WEBHOOK_MOUNT}`;
+  storeWebhookBase = `http://${loopbackHost(host)}:${storeServer.port}${WEBHOOK_MOUNT}`;
+  const webhookBaseUrl = options.webhookBaseUrl?.replace(/\/+$/, "") ?? storeWebhookBase;
 
   try {
     stub = await createVizochokStub({
@@ -157,6 +171,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   return {
     storeUrl: `${storeUrl}/`,
     webhookBaseUrl,
+    storeWebhookBaseUrl: storeWebhookBase,
     stubUrl: running.url,
     wsUrl: running.wsUrl,
     publicKey: DEMO_PUBLIC_KEY,
@@ -203,6 +218,17 @@ export function portFromEnv(env: NodeJS.ProcessEnv, variable: "PORT" | "STUB_POR
     throw new DemoStartError(`${variable} must be a port number from 0 to 65535 (0 picks a free one), got "${raw}".`);
   }
   return port;
+}
+
+/** The cart webhook URL the stub calls now, from its own admin API. */
+async function currentCartUrl(stub: VizochokStub): Promise<string | undefined> {
+  try {
+    const response = await fetch(`${stub.url}/api/v1/admin/webhooks`, { headers: { authorization: `Bearer ${DEMO_SECRET_KEY}` } });
+    const body = (await response.json()) as { cart_url?: string | null };
+    return body.cart_url ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the log panel shows for one delivery: kind, status, latency and the store's answer. */
@@ -294,6 +320,16 @@ function describeSecret({ secret, source, file }: ResolvedWebhookSecret): string
   }
 }
 
+/** A `curl` that repoints the running stub's webhooks to `base`; it runs as printed. */
+export function repointCommand(demo: Pick<Demo, "stubUrl" | "secretKey">, base: string): string[] {
+  const body = JSON.stringify({ products_url: `${base}/check-products`, cart_url: `${base}/cart`, cart_get_url: `${base}/cart/items` });
+  return [
+    `    curl -X PATCH ${demo.stubUrl}/api/v1/admin/webhooks \\`,
+    `      -H 'authorization: Bearer ${demo.secretKey}' -H 'content-type: application/json' \\`,
+    `      -d '${body}'`,
+  ];
+}
+
 function banner(demo: Demo, pointedElsewhere: boolean, secret: ResolvedWebhookSecret): string {
   const secretForCommand = secret.source === "env" ? "<your secret>" : secret.secret;
   return [
@@ -307,14 +343,18 @@ function banner(demo: Demo, pointedElsewhere: boolean, secret: ResolvedWebhookSe
     `  Webhook secret      ${describeSecret(secret)}`,
     `  Database            ${demo.databasePath === ":memory:" ? ":memory:" : resolve(demo.databasePath)}`,
     "",
-    pointedElsewhere
-      ? "  The stub calls your backend; the page's catalog and cart panels still read the reference store."
-      : "  To test your own backend (any language) instead: implement the three webhooks, then restart with",
-    pointedElsewhere ? "" : `    WEBHOOK_BASE_URL=http://127.0.0.1:8080/api/vizochok VIZOCHOK_WEBHOOK_SECRET=${secretForCommand} npm start`,
-    pointedElsewhere ? "" : `  or repoint the running stub: curl -X PATCH ${demo.stubUrl}/api/v1/admin/webhooks \\`,
-    pointedElsewhere
-      ? ""
-      : `    -H 'authorization: Bearer ${demo.secretKey}' -H 'content-type: application/json' -d '{"products_url": "…", "cart_url": "…", "cart_get_url": "…"}'`,
+    ...(pointedElsewhere
+      ? [
+          "  The stub calls your backend: the page shows the assistant's cart only (its store cart panel is off,",
+          "  the webhooks go elsewhere); its catalog still reads the reference store.",
+          "  To point the running stub back at the reference store (or at any backend, with its URLs):",
+        ]
+      : [
+          "  To test your own backend (any language) instead: implement the three webhooks, then restart with",
+          `    WEBHOOK_BASE_URL=http://127.0.0.1:8080/api/vizochok VIZOCHOK_WEBHOOK_SECRET=${secretForCommand} npm start`,
+          "  or repoint the running stub (these are the reference store's URLs; put your backend's in their place):",
+        ]),
+    ...repointCommand(demo, demo.storeWebhookBaseUrl),
     "",
     "  Ctrl-C stops both servers.",
     "",

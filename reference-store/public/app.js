@@ -6,7 +6,11 @@ import { createChatPanel } from "./chat-panel.js";
 import { describeError } from "./error-messages.js";
 import { formatPrice } from "./format.js";
 import { createProductGrid, createStoreCartPanel, renderCart, sumOf } from "./storefront.js";
+import { countUnits } from "./units.js";
 import { createWebhookLog } from "./webhook-log.js";
+
+/** The shelf the catalog opens on: the one the suggested prompts ask about. */
+const FIRST_SHELF = "Dairy > Milk";
 
 const $ = (selector) => {
   const node = document.querySelector(selector);
@@ -40,6 +44,18 @@ async function main() {
   $("#store-name").textContent = config.storeName ?? config.storeId;
   $("#session-id").textContent = userId;
 
+  // With the webhooks going to another backend, this store's cart is not the shopper's cart.
+  const storeCartOn = config.storeCart !== false;
+  if (!storeCartOn) {
+    $("#store-cart-panel").hidden = true;
+    $("#cart-agreement").hidden = true;
+    const off = $("#store-cart-off");
+    off.hidden = false;
+    off.textContent =
+      `The store's cart panel is off: the assistant's webhooks go to ${config.webhookBaseUrl}, not to this ` +
+      "reference store, so its cart is not this shopper's. The assistant's cart below is what that backend confirmed.";
+    $("#webhooks-target").textContent = `VIZOCHOK stub → ${config.webhookBaseUrl}`;
+  }
   const storeCart = createStoreCartPanel({
     list: $("#store-cart"),
     total: $("#store-cart-total"),
@@ -67,9 +83,10 @@ async function main() {
     assistantCart = items;
     renderCart($("#assistant-cart"), assistantCart);
     $("#assistant-cart-total").textContent = formatPrice(total ?? sumOf(assistantCart));
-    $("#cart-badge").textContent = String(assistantCart.length);
-    $("#cart-badge").dataset.count = String(assistantCart.length);
-    void compareCarts();
+    const units = countUnits(assistantCart);
+    $("#cart-badge").textContent = String(units);
+    $("#cart-badge").dataset.count = String(units);
+    if (storeCartOn) void compareCarts();
   }
 
   async function compareCarts() {
@@ -99,6 +116,7 @@ async function main() {
     grid: $("#product-grid"),
     form: $("#search-form"),
     input: $("#search-input"),
+    scope: $("#catalog-scope"),
     storeId: config.storeId,
     onAdd: (item) => {
       const quantity = item.min_quantity ?? item.quantity_step ?? 1;
@@ -107,8 +125,15 @@ async function main() {
       }
     },
   })
-    .load()
+    .load({ category: FIRST_SHELF })
     .catch(() => {});
+
+  for (const button of document.querySelectorAll("#suggestions [data-prompt]")) {
+    button.addEventListener("click", () => {
+      $("#chat-input").value = button.dataset.prompt;
+      $("#chat-form").requestSubmit();
+    });
+  }
 
   $("#new-conversation").addEventListener("click", () => {
     client.close();
@@ -119,7 +144,7 @@ async function main() {
 
   createWebhookLog({ body: $("#webhook-rows") });
   client.connect();
-  await storeCart.refresh();
+  if (storeCartOn) await storeCart.refresh();
 }
 
 function sameLines(a, b) {

@@ -2,7 +2,8 @@
 // protocol actions. It talks to the network only through the chat client.
 
 import { describeError } from "./error-messages.js";
-import { el, formatPrice, formatQuantity } from "./format.js";
+import { el, formatAmount, formatPrice, formatQuantity } from "./format.js";
+import { rememberUnit, unitOf } from "./units.js";
 
 const STATUS_TEXT = {
   searching: "Searching the catalog…",
@@ -94,6 +95,7 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
   }
 
   function productCard(item) {
+    rememberUnit(item.sku, item.unit);
     const step = item.quantity_step > 0 ? item.quantity_step : 1;
     const quantity = el("input", {
       type: "number",
@@ -167,6 +169,7 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
 
   function checklist(frame) {
     const boxes = frame.items.map((item, index) => {
+      rememberUnit(item.sku, item.unit);
       const id = `check-${Date.now()}-${index}`;
       const box = el("input", {
         type: "checkbox",
@@ -179,7 +182,7 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
         "label",
         { for: id },
         item.name,
-        item.quantity ? ` (${item.quantity})` : "",
+        item.quantity ? ` (${formatAmount(item.quantity, item.unit ?? unitOf(item.sku))})` : "",
         item.sku ? "" : " — not sold here",
       );
       return el("li", {}, box, " ", label);
@@ -203,7 +206,7 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
   function eventText(frame) {
     const verb = EVENT_TEXT[frame.event] ?? frame.event;
     if (frame.event === "cart_cleared") return verb;
-    const quantity = typeof frame.quantity === "number" ? ` ${formatQuantity(frame.quantity)}` : "";
+    const quantity = typeof frame.quantity === "number" ? ` ${formatQuantity(frame.quantity, unitOf(frame.sku))}` : "";
     return `${verb}: ${frame.name ?? frame.sku}${quantity}`;
   }
 

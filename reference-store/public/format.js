@@ -15,6 +15,17 @@ export function formatQuantity(quantity, unit) {
   return unit && unit !== "pcs" ? `${rounded} ${unit}` : `× ${rounded}`;
 }
 
+/**
+ * An amount with its unit, for lists: "0.5 kg", "1 pc", "2 pcs"; the bare number when the unit is unknown.
+ * @example formatAmount(0.5, "kg") // "0.5 kg"
+ */
+export function formatAmount(quantity, unit) {
+  const rounded = Math.round(quantity * 1000) / 1000;
+  if (!unit) return String(rounded);
+  if (unit === "pcs") return rounded === 1 ? "1 pc" : `${rounded} pcs`;
+  return `${rounded} ${unit}`;
+}
+
 /** The effective unit price: the promo when there is one. */
 export function effectivePrice(item) {
   return typeof item.promo_price === "number" ? item.promo_price : item.price;

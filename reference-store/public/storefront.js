@@ -2,6 +2,7 @@
 // JSON API — the same database the webhooks answer from.
 
 import { effectivePrice, el, formatPrice, formatQuantity } from "./format.js";
+import { rememberUnit, unitOf } from "./units.js";
 
 /** Items from a list answer, whether it is `[…]`, `{items: […]}` or `{products: […]}`. */
 function listOf(body) {
@@ -17,17 +18,20 @@ async function getJson(url) {
 
 /**
  * The product grid: searches `GET /api/products` and offers "Ask the assistant to add".
- * @example createProductGrid({ grid, form, input, storeId: "store-1", onAdd })
+ * `load({ category })` shows one shelf, with a button back to everything in `scope`.
+ * @example createProductGrid({ grid, form, input, scope, storeId: "store-1", onAdd })
  */
-export function createProductGrid({ grid, form, input, storeId, onAdd }) {
+export function createProductGrid({ grid, form, input, scope, storeId, onAdd }) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    void load(input.value.trim());
+    void load({ query: input.value.trim() });
   });
 
-  async function load(query = "") {
+  async function load({ query = "", category = "" } = {}) {
     const params = new URLSearchParams({ store_id: storeId, limit: "24" });
     if (query) params.set("q", query);
+    if (category) params.set("category", category);
+    showScope(query, category);
     grid.setAttribute("aria-busy", "true");
     try {
       const items = listOf(await getJson(`/api/products?${params}`));
@@ -40,7 +44,15 @@ export function createProductGrid({ grid, form, input, storeId, onAdd }) {
     }
   }
 
+  function showScope(query, category) {
+    if (!scope) return;
+    const label = query ? `Results for “${query}”` : category ? `Shelf: ${category}` : "All products";
+    const all = el("button", { type: "button", class: "link", onclick: () => ((input.value = ""), void load()) }, "show all products");
+    scope.replaceChildren(label, query || category ? " — " : "", query || category ? all : "");
+  }
+
   function tile(item) {
+    rememberUnit(item.sku, item.unit);
     const inStock = item.in_stock !== false;
     const hasPromo = typeof item.promo_price === "number";
     return el(
@@ -99,15 +111,16 @@ export function createStoreCartPanel({ list, total, storeId, sessionId }) {
 /** Renders cart lines (the store's or the assistant's — both use the CartItem shape). */
 export function renderCart(list, items) {
   list.replaceChildren(
-    ...items.map((item) =>
-      el(
+    ...items.map((item) => {
+      rememberUnit(item.sku, item.unit);
+      return el(
         "li",
         { dataset: { sku: item.sku, quantity: String(item.quantity) } },
         el("span", { class: "line-name" }, item.name),
-        el("span", { class: "line-qty" }, formatQuantity(item.quantity, item.unit)),
+        el("span", { class: "line-qty" }, formatQuantity(item.quantity, item.unit ?? unitOf(item.sku))),
         el("span", { class: "line-price" }, formatPrice(effectivePrice(item) * item.quantity)),
-      ),
-    ),
+      );
+    }),
   );
   if (items.length === 0) list.append(el("li", { class: "empty" }, "Empty"));
 }

@@ -1,19 +1,28 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+// The demo page in Chromium. Every test opens its own browser context (a new shopper, empty
+// storage), so each passes alone and in any order.
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "vizochok-merchant-kit";
 import { startDemo, type Demo } from "../../reference-store/demo.js";
-import { launchChromium, type LaunchedChromium } from "./chromium.js";
+import { startStoreServer, type StoreServer } from "../../reference-store/server.js";
+import { launchChromium, skipBrowserTests, skippedBecause, type LaunchedChromium } from "./chromium.js";
 
 const OUTPUT_DIR = resolve(fileURLToPath(new URL("../../test-output/browser", import.meta.url)));
+const DEMO_DOC = fileURLToPath(new URL("../../docs/demo.md", import.meta.url));
 
-interface StoreCart {
-  items: Array<{ sku: string; quantity: number }>;
+interface StoreLine {
+  sku: string;
+  quantity: number;
+  unit: string;
 }
 interface StoreProduct {
   sku: string;
+  unit: string;
+  category_path: string;
   price: number;
   promo_price?: number | null;
 }
@@ -23,21 +32,56 @@ const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeou
 
 const hryvnia = (value: number) => `${value.toFixed(2).replace(".", ",")} грн`;
 
-describe("the demo page in Chromium", () => {
+/** The badge's count, worked out from the store's cart: pieces and packs by quantity, a weighed line as one. */
+const unitsIn = (items: StoreLine[]) => items.reduce((sum, item) => sum + (["pcs", "pack"].includes(item.unit) ? item.quantity : 1), 0);
+
+interface Shopper {
+  page: Page;
+  sessionId: string;
+  errors: string[];
+  say(text: string): Promise<void>;
+  shot(name: string): Promise<void>;
+}
+
+/** Opens the page in a context of its own and waits until the chat is online. */
+async function openShopper(browser: LaunchedChromium, contexts: BrowserContext[], url: string): Promise<Shopper> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(url);
+  await eventually(() => page.locator("#connection").getAttribute("data-state")).toBe("open");
+  const sessionId = (await page.locator("#session-id").textContent()) ?? "";
+  expect(sessionId).toMatch(/^shopper-/);
+  return {
+    page,
+    sessionId,
+    errors,
+    async say(text) {
+      await page.locator("#chat-input").fill(text);
+      await page.locator("#chat-input").press("Enter");
+    },
+    shot: (name) => page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage: true }).then(() => undefined),
+  };
+}
+
+describe.skipIf(skipBrowserTests)(`the demo page in Chromium${skippedBecause}`, () => {
   let dir: string;
   let demo: Demo;
   let browser: LaunchedChromium;
-  let page: Page;
-  const pageErrors: string[] = [];
+  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "vizochok-demo-"));
     await mkdir(OUTPUT_DIR, { recursive: true });
-    demo = await startDemo({ port: 0, stubPort: 0, databasePath: join(dir, "store.db") });
+    demo = await startDemo({ port: 0, stubPort: 0, databasePath: join(dir, "store.db"), logger: silentLogger });
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on("pageerror", (error) => pageErrors.push(error.message));
+  });
+
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close();
   });
 
   afterAll(async () => {
@@ -46,77 +90,133 @@ describe("the demo page in Chromium", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function storeCart(sessionId: string): Promise<StoreCart> {
+  const open = () => openShopper(browser, contexts, demo.storeUrl);
+
+  async function storeCart(sessionId: string): Promise<StoreLine[]> {
     const url = new URL("/api/cart", demo.storeUrl);
     url.search = new URLSearchParams({ store_id: demo.storeId, session_id: sessionId }).toString();
-    return (await (await fetch(url)).json()) as StoreCart;
+    return ((await (await fetch(url)).json()) as { items: StoreLine[] }).items;
   }
 
-  async function storePrice(sku: string): Promise<number> {
+  async function storeProduct(sku: string): Promise<StoreProduct> {
     const url = new URL("/api/products", demo.storeUrl);
     url.search = new URLSearchParams({ store_id: demo.storeId, q: sku }).toString();
     const body = (await (await fetch(url)).json()) as { items: StoreProduct[] };
     const product = body.items.find((item) => item.sku === sku);
     if (!product) throw new Error(`${sku} not in the store's API`);
-    return typeof product.promo_price === "number" ? product.promo_price : product.price;
+    return product;
   }
 
-  async function say(text: string) {
-    await page.locator("#chat-input").fill(text);
-    await page.locator("#chat-input").press("Enter");
+  async function shelf(category: string): Promise<string[]> {
+    const url = new URL("/api/products", demo.storeUrl);
+    url.search = new URLSearchParams({ store_id: demo.storeId, category, limit: "24" }).toString();
+    return ((await (await fetch(url)).json()) as { items: StoreProduct[] }).items.map((item) => item.sku);
   }
 
-  const shot = (name: string) => page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage: true });
+  const cardSkus = (page: Page) =>
+    page.locator("#chat-log .cards").last().locator(".card").evaluateAll((nodes) => nodes.map((node) => (node as HTMLElement).dataset.sku ?? ""));
 
-  it("shows cards with the store's prices for “show me milk”", async () => {
-    await page.goto(demo.storeUrl);
-    await eventually(() => page.locator("#connection").getAttribute("data-state")).toBe("open");
-    await say("show me milk");
-    const cards = page.locator("#chat-log .card");
-    await cards.first().waitFor();
+  it("opens on the milk shelf, the one the suggested prompts ask about, with the prompts the docs list", async () => {
+    const { page, shot } = await open();
+    const tiles = page.locator("#product-grid li.tile");
+    await tiles.first().waitFor();
+    const shown = await tiles.evaluateAll((nodes) => nodes.map((node) => (node as HTMLElement).dataset.sku ?? ""));
+    expect(shown).toEqual(await shelf("Dairy > Milk"));
+    expect(await page.locator("#catalog-scope").textContent()).toContain("Shelf: Dairy > Milk");
 
-    const skus = await cards.evaluateAll((nodes) => nodes.map((node) => (node as HTMLElement).dataset.sku ?? ""));
-    expect(skus).toContain("milk-001");
-    // milk-003 has no stock in store-1: the products webhook hides it.
-    expect(skus).not.toContain("milk-003");
+    const suggested = await page.locator("#suggestions [data-prompt]").evaluateAll((nodes) => nodes.map((node) => (node as HTMLElement).dataset.prompt));
+    expect(suggested[0]).toBe("show me milk");
+    const doc = await readFile(DEMO_DOC, "utf8");
+    const sentence = /Open `http:\/\/localhost:3000\/` and ask ([^.]*)\./.exec(doc.replace(/\s+/g, " "))?.[1] ?? "";
+    expect([...sentence.matchAll(/“([^”]+)”/g)].map((m) => m[1])).toEqual(suggested);
+    await shot("1-first-screen");
+
+    await page.locator("#catalog-scope").getByRole("button", { name: "show all products" }).click();
+    await eventually(() => page.locator("#catalog-scope").textContent()).toBe("All products");
+  });
+
+  it("walks every suggested prompt in order, and each does what it says", async () => {
+    const { page, sessionId, errors, shot } = await open();
+    const prompts = await page.locator("#suggestions [data-prompt]").evaluateAll((nodes) => nodes.map((node) => (node as HTMLElement).dataset.prompt));
+    expect(prompts).toEqual(["show me milk", "add 2 of the first one", "remove it", "borscht"]);
+    const click = (prompt: string) => page.locator(`#suggestions [data-prompt="${prompt}"]`).click();
+
+    // “show me milk”: milk, at the store's prices; no chocolate that merely starts with “Milk”.
+    await click("show me milk");
+    await page.locator("#chat-log .card").first().waitFor();
+    const skus = await cardSkus(page);
+    expect(skus.length).toBeGreaterThan(0);
     for (const sku of skus) {
-      const shown = await page.locator(`#chat-log .card[data-sku="${sku}"] .price-now`).first().textContent();
-      expect(shown, sku).toBe(hryvnia(await storePrice(sku)));
+      const product = await storeProduct(sku);
+      expect(product.category_path, sku).toMatch(/^Dairy > (Plant-Based )?Milk$/);
+      const price = typeof product.promo_price === "number" ? product.promo_price : product.price;
+      expect(await page.locator(`#chat-log .card[data-sku="${sku}"] .price-now`).last().textContent(), sku).toBe(hryvnia(price));
     }
-    await eventually(() => page.locator('#webhook-rows tr[data-kind="products"]').count()).toBeGreaterThan(0);
-    await shot("1-search");
+    await shot("2-prompt-show-me-milk");
+
+    // “add 2 of the first one”: the first card, twice, in the store; the badge counts 2 units.
+    await click("add 2 of the first one");
+    const first = skus[0]!;
+    await eventually(async () => storeCart(sessionId)).toEqual([expect.objectContaining({ sku: first, quantity: 2 })]);
+    await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("2");
+    await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
+    await shot("3-prompt-add-2-of-the-first-one");
+
+    // “remove it”: that product leaves the store's cart.
+    await click("remove it");
+    await eventually(async () => storeCart(sessionId)).toEqual([]);
+    await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("0");
+    expect(await page.locator("#chat-log .msg-agent").last().textContent()).toMatch(/^Removed /);
+    await shot("4-prompt-remove-it");
+
+    // “borscht”: a checklist with units; Add selected puts the ticked ingredients in the store's cart.
+    await click("borscht");
+    const checklist = page.locator("#chat-log form.checklist").last();
+    await checklist.waitFor();
+    expect(await checklist.locator("label", { hasText: "Beetroot" }).textContent()).toBe("Beetroot (0.5 kg)");
+    expect(await checklist.locator("label", { hasText: "Tomato paste" }).textContent()).toBe("Tomato paste (1 pc)");
+    const ticked = await checklist.locator("input:checked").evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).value));
+    expect(ticked.length).toBeGreaterThan(1);
+    await checklist.getByRole("button", { name: "Add selected" }).click();
+    await eventually(async () => (await storeCart(sessionId)).map((line) => line.sku).sort()).toEqual([...ticked].sort());
+    const lines = await storeCart(sessionId);
+    await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe(String(unitsIn(lines)));
+    await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
+    expect(await page.locator('#assistant-cart li[data-sku="veg-004"] .line-qty').textContent()).toBe("0.5 kg");
+    await shot("5-prompt-borscht");
+    expect(errors).toEqual([]);
   });
 
   it("adds from a card with the keyboard: badge, store cart and the database agree", async () => {
-    const sessionId = (await page.locator("#session-id").textContent()) ?? "";
+    const { page, sessionId, say, shot } = await open();
+    await say("show me milk");
     const card = page.locator('#chat-log .card[data-sku="milk-001"]').first();
     await card.getByRole("button", { name: /^More / }).press("Enter");
     await card.getByRole("button", { name: /^Add / }).press("Enter");
 
-    await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
+    await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("2");
     await page.locator('#store-cart li[data-sku="milk-001"][data-quantity="2"]').waitFor();
     await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
-    expect((await storeCart(sessionId)).items).toEqual([expect.objectContaining({ sku: "milk-001", quantity: 2 })]);
+    expect(await storeCart(sessionId)).toEqual([expect.objectContaining({ sku: "milk-001", quantity: 2 })]);
+    const row = demo.stub.deliveries.find((d) => d.kind === "cart" && (d.request.body as { session_id?: string }).session_id === sessionId);
+    expect(row?.response?.body).toEqual({ ok: true });
     await page.locator('#webhook-rows tr[data-kind="cart"]').first().waitFor();
-    await shot("2-added");
+    await shot("6-keyboard-add");
   });
 
-  it("removes it when asked by name, in the store too", async () => {
-    const sessionId = (await page.locator("#session-id").textContent()) ?? "";
+  it("removes a product when asked by name, in the store too", async () => {
+    const { page, sessionId, say } = await open();
+    await say("add milk-001");
+    await eventually(async () => storeCart(sessionId)).toEqual([expect.objectContaining({ sku: "milk-001" })]);
     await say("remove the Lactel milk");
     await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("0");
     await page.locator("#store-cart li.empty").waitFor();
     await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
-    expect((await storeCart(sessionId)).items).toEqual([]);
-    await shot("3-removed");
+    expect(await storeCart(sessionId)).toEqual([]);
   });
 
-  it("restores the session after a reload", async () => {
-    const sessionId = (await page.locator("#session-id").textContent()) ?? "";
-    const conversationId = await page.evaluate(() =>
-      Object.entries(localStorage).find(([key]) => key.startsWith("vizochok.conversation."))?.[1],
-    );
-    expect(conversationId).toMatch(/\S/);
+  it("restores the conversation and the cart after a reload", async () => {
+    const { page, sessionId, errors, say, shot } = await open();
     await say("add milk-004");
     await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
 
@@ -127,58 +227,93 @@ describe("the demo page in Chromium", () => {
     await page.locator('#store-cart li[data-sku="milk-004"]').waitFor();
     await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
     expect(await page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
-    await shot("4-restored");
-    expect(pageErrors).toEqual([]);
+    await shot("7-restored");
+    expect(errors).toEqual([]);
   });
 
-  it("turns “borscht” into a checklist and adds the checked ingredients", async () => {
-    const sessionId = (await page.locator("#session-id").textContent()) ?? "";
-    await say("borscht");
-    const checklist = page.locator("#chat-log form.checklist").last();
-    await checklist.waitFor();
-    const checked = await checklist.locator("input:checked").evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).value));
-    expect(checked.length).toBeGreaterThan(0);
-    await checklist.getByRole("button", { name: "Add selected" }).click();
-
-    // Done when the badge counts every line the store now holds, the checked ingredients among them.
-    await eventually(async () => {
-        const items = (await storeCart(sessionId)).items;
-        const added = items.filter((item) => checked.includes(item.sku)).length;
-        const badge = await page.locator("#cart-badge").getAttribute("data-count");
-        return added > 0 && badge === String(items.length);
-      })
-      .toBe(true);
-    await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
-    await shot("5-checklist");
-  });
-
-  it("adds a weighed product from the catalog grid through the assistant", async () => {
-    const sessionId = (await page.locator("#session-id").textContent()) ?? "";
+  it("adds a weighed product from the catalog grid; the badge counts it as one unit", async () => {
+    const { page, sessionId, shot } = await open();
     await page.locator("#search-input").fill("tomatoes");
     await page.locator("#search-input").press("Enter");
     const tile = page.locator('#product-grid li[data-sku="veg-001"]');
     await tile.getByRole("button", { name: /^Ask the assistant to add/ }).click();
 
     await page.locator('#store-cart li[data-sku="veg-001"]').waitFor();
-    const line = (await storeCart(sessionId)).items.find((item) => item.sku === "veg-001");
+    const line = (await storeCart(sessionId)).find((item) => item.sku === "veg-001");
+    expect(line?.unit).toBe("kg");
     expect(await page.locator('#store-cart li[data-sku="veg-001"]').getAttribute("data-quantity")).toBe(String(line?.quantity));
     expect(await page.locator('#store-cart li[data-sku="veg-001"] .line-qty').textContent()).toBe(`${line?.quantity} kg`);
+    expect(await page.locator('#assistant-cart li[data-sku="veg-001"] .line-qty').textContent()).toBe(`${line?.quantity} kg`);
+    await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
     await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
-    await shot("6-grid-add");
+    await shot("8-grid-add");
   });
 
   it("explains a refused key and does not reconnect", async () => {
-    const other = await browser.context.newPage();
-    await other.route("**/demo/config.json", async (route) => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.route("**/demo/config.json", async (route) => {
       const response = await route.fetch();
       await route.fulfill({ response, json: { ...(await response.json()), publicKey: "pk_test_unknown" } });
     });
-    await other.goto(demo.storeUrl);
-    const alert = other.locator('#chat-log .msg-error[data-code="auth_error"]');
+    await page.goto(demo.storeUrl);
+    const alert = page.locator('#chat-log .msg-error[data-code="auth_error"]');
     await alert.waitFor();
     expect(await alert.textContent()).toContain("refused this page's key");
-    expect(await other.locator("#connection").getAttribute("data-state")).toBe("closed");
-    await other.screenshot({ path: join(OUTPUT_DIR, "7-refused-key.png") });
-    await other.close();
+    expect(await page.locator("#connection").getAttribute("data-state")).toBe("closed");
+    await page.screenshot({ path: join(OUTPUT_DIR, "9-refused-key.png") });
+  });
+});
+
+describe.skipIf(skipBrowserTests)(`the demo page with WEBHOOK_BASE_URL on another backend${skippedBecause}`, () => {
+  let demo: Demo;
+  let backend: StoreServer;
+  let browser: LaunchedChromium;
+  const contexts: BrowserContext[] = [];
+  const secret = "whsec_own_backend_demo";
+
+  beforeAll(async () => {
+    await mkdir(OUTPUT_DIR, { recursive: true });
+    // "Your backend": another store with its own database, on its own port.
+    backend = await startStoreServer({ port: 0, host: "127.0.0.1", databasePath: ":memory:", secret, logger: silentLogger });
+    demo = await startDemo({
+      port: 0,
+      stubPort: 0,
+      databasePath: ":memory:",
+      secret,
+      webhookBaseUrl: `${backend.url}/api/vizochok`,
+      logger: silentLogger,
+    });
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close();
+    await backend?.close();
+  });
+
+  it("shows the assistant's cart only and says the store panel is off because the webhooks go elsewhere", async () => {
+    const { page, sessionId, errors, say, shot } = await openShopper(browser, contexts, demo.storeUrl);
+    const notice = page.locator("#store-cart-off");
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain(`the assistant's webhooks go to ${backend.url}/api/vizochok`);
+    expect(await page.locator("#store-cart-panel").isHidden()).toBe(true);
+
+    await say("add milk-001");
+    await page.locator('#assistant-cart li[data-sku="milk-001"]').waitFor();
+    await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
+    // The add went to the other backend, and the page says nothing about carts differing.
+    const cart = backend.storeApp.store.cart({ store_id: demo.storeId, session_id: sessionId });
+    expect(cart.items).toEqual([expect.objectContaining({ sku: "milk-001", quantity: 1 })]);
+    expect(await page.locator("#cart-agreement").isHidden()).toBe(true);
+    expect(await page.getByText("differs").count()).toBe(0);
+    await shot("10-own-backend");
+    expect(errors).toEqual([]);
   });
 });

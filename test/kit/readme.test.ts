@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Express } from "express";
 import supertest from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { signWebhook } from "vizochok-merchant-kit";
 
 // Runs the README's quick-start block as written; only `app.listen(3000)` is swapped for an
@@ -46,9 +46,19 @@ describe("README quick start", () => {
     expect(res.body).toEqual({ ok: false, reason: "max_3_per_customer" });
   });
 
-  it("refuses an unsigned request", async () => {
-    const res = await supertest(app).post("/api/vizochok/cart").set("content-type", "application/json").send("{}");
-    expect(res.status).toBe(401);
+  it("refuses an unsigned request, and logs the refusal as one JSON warning", async () => {
+    // The block keeps the default logger (warnings to stderr); the test captures what it writes.
+    const warnings: string[] = [];
+    const warn = vi.spyOn(console, "warn").mockImplementation((line: string) => void warnings.push(line));
+    try {
+      const res = await supertest(app).post("/api/vizochok/cart").set("content-type", "application/json").send("{}");
+      expect(res.status).toBe(401);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(warnings.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: "warn", msg: "webhook rejected", kind: "cart", status: 401, code: "missing_signature" }),
+    ]);
   });
 
   it("serves cart GET", async () => {

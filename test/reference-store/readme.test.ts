@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Express } from "express";
 import supertest from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { signWebhook } from "vizochok-merchant-kit";
 
 // Runs docs/reference-store.md's embedding block as written, with three swaps: imports point at this
@@ -34,13 +34,24 @@ afterAll(() => {
 });
 
 describe("docs/reference-store.md: the reference store inside your own server", () => {
-  it("answers a signed cart webhook and shows the cart on the storefront API", async () => {
+  it("answers a signed cart webhook, logs it as one JSON line, and shows the cart on the storefront API", async () => {
     const body = JSON.stringify({ action: "add", store_id: "store-1", session_id: "readme", sku: "milk-001", quantity: 2 });
-    const added = await supertest(app)
-      .post("/api/vizochok/cart")
-      .set({ "content-type": "application/json", ...signWebhook({ secret, body }) })
-      .send(body);
+    // The block keeps the store's default logger (JSON lines on stdout); the test captures them.
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+    let added;
+    try {
+      added = await supertest(app)
+        .post("/api/vizochok/cart")
+        .set({ "content-type": "application/json", ...signWebhook({ secret, body }) })
+        .send(body);
+    } finally {
+      write.mockRestore();
+    }
     expect(added.body).toEqual({ ok: true });
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toEqual([expect.objectContaining({ level: "info", msg: "webhook answered", kind: "cart", status: 200 })]);
+    expect(lines.join("")).not.toContain(secret);
     const cart = await supertest(app).get("/api/cart?store_id=store-1&session_id=readme");
     expect(cart.body.items).toEqual([expect.objectContaining({ sku: "milk-001", quantity: 2, price: 38.9, unit: "pcs" })]);
   });

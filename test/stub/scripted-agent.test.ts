@@ -77,6 +77,9 @@ describe("scripted agent", () => {
     const checklist = find(frames, "ingredient_checklist")!;
     expect(checklist.title).toBe("Ingredients for borscht");
     expect(checklist.items.map((i) => i.sku)).toContain("veg-004");
+    // Each line carries its product's unit, so a widget can show "0.5 kg" rather than "0.5".
+    expect(checklist.items.find((i) => i.sku === "veg-004")).toMatchObject({ name: "Beetroot", quantity: 0.5, unit: "kg" });
+    expect(checklist.items.find((i) => i.sku === "pantry-018")).toMatchObject({ quantity: 1, unit: "pcs" });
     const ticked = checklist.items.filter((i) => i.checked).map((i) => i.sku!).slice(0, 3);
     const added = await client.submitChecklist(ticked);
     const last = added.filter((f) => f.type === "cart_changed").pop() as Extract<ServerFrame, { type: "cart_changed" }>;

@@ -19,6 +19,8 @@ export interface ChecklistItem {
   name: string;
   sku?: string;
   quantity?: number;
+  /** The product's unit ("kg", "pcs"), so 0.5 reads as "0.5 kg". */
+  unit?: string;
   checked: boolean;
 }
 

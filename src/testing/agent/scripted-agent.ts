@@ -139,12 +139,16 @@ export function createScriptedAgent(options: ScriptedAgentOptions = {}): Agent {
     const check = await turn.tools.checkProducts(recipe.ingredients.map((ingredient) => ingredient.sku));
     if (check.failed) return turn.reply.say("Sorry, I couldn't load the products from the store right now. Please try again.");
     memory.checklist = { recipeId: recipe.id, quantities: Object.fromEntries(recipe.ingredients.map((i) => [i.sku, i.quantity])) };
-    const items = recipe.ingredients.map((ingredient) => ({
-      name: ingredient.name,
-      sku: ingredient.sku,
-      quantity: ingredient.quantity,
-      checked: check.offers.get(ingredient.sku)?.in_stock === true,
-    }));
+    const items = recipe.ingredients.map((ingredient) => {
+      const unit = turn.tools.product(ingredient.sku)?.unit;
+      return {
+        name: ingredient.name,
+        sku: ingredient.sku,
+        quantity: ingredient.quantity,
+        ...(unit !== undefined ? { unit } : {}),
+        checked: check.offers.get(ingredient.sku)?.in_stock === true,
+      };
+    });
     const missing = items.filter((item) => !item.checked).length;
     turn.reply.say(
       `Here is what you need — untick what you already have and I'll add the rest.` +
