@@ -103,7 +103,8 @@ describe("npm start", () => {
     const stubPort = await authenticateOnStub(demo.storeUrl);
     const storePort = Number(new URL(demo.storeUrl).port);
 
-    const exited = once(demo.child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+    // "close", not "exit": the last lines of output can still be in the pipe when the process exits.
+    const exited = once(demo.child, "close") as Promise<[number | null, NodeJS.Signals | null]>;
     // Ctrl-C signals the whole foreground process group: npm, its shell, tsx and node.
     process.kill(-(demo.child.pid ?? 0), "SIGINT");
     const [code, signal] = await exited;
@@ -122,7 +123,7 @@ describe("npm start", () => {
     const stubPort = await authenticateOnStub(demo.storeUrl);
     const storePort = Number(new URL(demo.storeUrl).port);
 
-    const exited = once(demo.child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+    const exited = once(demo.child, "close") as Promise<[number | null, NodeJS.Signals | null]>;
     demo.child.kill("SIGINT");
     expect(await exited).toEqual([0, null]);
     expect(demo.output()).toContain(STOPPED);
@@ -135,7 +136,7 @@ describe("npm start", () => {
     const secret = `whsec_1a2b${"5e".repeat(30)}`;
     const demo = await runDemo(process.execPath, ["--import", "tsx", "reference-store/demo.ts"], { VIZOCHOK_WEBHOOK_SECRET: secret });
     await authenticateOnStub(demo.storeUrl);
-    const exited = once(demo.child, "exit");
+    const exited = once(demo.child, "close");
     demo.child.kill("SIGINT");
     await exited;
     expect(demo.output()).toMatch(/Webhook secret\s+whsec_1a2b…\s+\(from VIZOCHOK_WEBHOOK_SECRET\)/);
@@ -147,7 +148,7 @@ describe("npm start", () => {
   it("prints a generated development secret whole, with where it is kept", async () => {
     const first = await runDemo(process.execPath, ["--import", "tsx", "reference-store/demo.ts"]);
     const file = join(first.databaseDir, "webhook-secret");
-    const exited = once(first.child, "exit");
+    const exited = once(first.child, "close");
     first.child.kill("SIGINT");
     await exited;
     const kept = readFileSync(file, "utf8").trim();

@@ -44,7 +44,8 @@ async function start(command: string, args: string[], env: Record<string, string
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, "exit")) as [number | null];
+  // "close", not "exit": the last line can still be in the pipe when the process exits.
+  const [code] = (await once(child, "close")) as [number | null];
   const errors = stderr.split("\n").filter((line) => line.trim() !== "" && !/^npm (warn|notice)/i.test(line));
   return { code, stdout, errors };
 }
