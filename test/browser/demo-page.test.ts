@@ -309,7 +309,7 @@ describe.skipIf(skipBrowserTests)(`the demo page with WEBHOOK_BASE_URL on anothe
     await page.locator('#assistant-cart li[data-sku="milk-001"]').waitFor();
     await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
     // The add went to the other backend, and the page says nothing about carts differing.
-    const cart = backend.storeApp.store.cart({ store_id: demo.storeId, session_id: sessionId });
+    const cart = await backend.storeApp.store.cart({ store_id: demo.storeId, session_id: sessionId });
     expect(cart.items).toEqual([expect.objectContaining({ sku: "milk-001", quantity: 1 })]);
     expect(await page.locator("#cart-agreement").isHidden()).toBe(true);
     expect(await page.getByText("differs").count()).toBe(0);
