@@ -13,6 +13,7 @@ export interface DemoProcess {
   child: ChildProcess;
   storeUrl: string;
   stubUrl: string;
+  databasePath: string;
   /** Resolves with the exit code (or signal) once the process has exited. */
   exited: Promise<number | string | null>;
   output(): { stdout: string; stderr: string };
@@ -21,8 +22,9 @@ export interface DemoProcess {
 
 export async function spawnDemo(env: Record<string, string> = {}): Promise<DemoProcess> {
   const dir = mkdtempSync(join(tmpdir(), "vizochok-demo-"));
+  const databasePath = join(dir, "store.db");
   const child = spawn(process.execPath, ["--import", "tsx", DEMO], {
-    env: { ...process.env, VIZOCHOK_WEBHOOK_SECRET: "", PORT: "0", STUB_PORT: "0", DATABASE_PATH: join(dir, "store.db"), ...env },
+    env: { ...process.env, VIZOCHOK_WEBHOOK_SECRET: "", PORT: "0", STUB_PORT: "0", DATABASE_PATH: databasePath, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = once(child, "exit").then(([code, signal]) => (code as number | null) ?? (signal as string | null));
@@ -41,6 +43,7 @@ export async function spawnDemo(env: Record<string, string> = {}): Promise<DemoP
   return {
     child,
     ...urls,
+    databasePath,
     exited,
     output: () => ({ stdout, stderr }),
     async stop() {
