@@ -76,6 +76,12 @@ async function main() {
       $("#session-summary").textContent = `${summary.item_count} item(s), ${formatPrice(summary.total)}`;
       showAssistantCart(summary.selected_items, summary.total);
     },
+    // Where a store would track analytics or open the product page (the widget's onProductClick).
+    onProductClick: (product) => {
+      const shown = $("#product-click");
+      shown.dataset.sku = product.sku;
+      shown.textContent = `${product.name} × ${product.quantity}`;
+    },
   });
 
   // The full cart arrives every time: replace the page's copy, never apply the delta.

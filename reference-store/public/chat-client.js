@@ -1,6 +1,7 @@
 // The chat WebSocket client: the protocol only, no DOM. It speaks exactly what the VIZOCHOK
-// widget speaks (auth, message, action, ping/pong), keeps the conversation id for
-// `session_restored`, and reconnects with the documented back-off.
+// widget speaks (auth, message, action, ping/pong), keeps the conversation id and the message
+// history per tab in sessionStorage under `vz-session-{storeId}` (as the widget does), and
+// reconnects with the documented back-off.
 
 /** Close codes after which the widget must not reconnect (bad or missing auth). */
 export const FINAL_CLOSE_CODES = new Set([4001, 4002, 4003, 4004]);
@@ -8,6 +9,8 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 export const MAX_RECONNECT_ATTEMPTS = 30;
 export const PING_INTERVAL_MS = 30_000;
 export const MAX_QUEUED_FRAMES = 20;
+/** Messages kept in the tab's history; the oldest go first. */
+export const MAX_HISTORY = 200;
 
 /**
  * Back-off before reconnect attempt `attempt` (0-based): `min(1000 * 2^attempt, 10000)` ms
@@ -35,7 +38,7 @@ export function createChatClient(options) {
     publicKey,
     storeId,
     userId,
-    storage = globalThis.localStorage,
+    storage = globalThis.sessionStorage,
     WebSocketImpl = globalThis.WebSocket,
     setTimer = (fn, ms) => setTimeout(fn, ms),
     clearTimer = (id) => clearTimeout(id),
@@ -43,10 +46,12 @@ export function createChatClient(options) {
     pingIntervalMs = PING_INTERVAL_MS,
     maxReconnectAttempts = MAX_RECONNECT_ATTEMPTS,
   } = options;
-  const storageKey = `vizochok.conversation.${storeId}.${userId}`;
+  const storageKey = `vz-session-${storeId}`;
   const queue = [];
   let socket = null;
   let state = "closed";
+  /** The server has named the conversation (conversation_started or session_restored). */
+  let ready = false;
   let attempt = 0;
   let reconnectTimer = null;
   let pingTimer = null;
@@ -64,6 +69,11 @@ export function createChatClient(options) {
     get conversationId() {
       return readConversationId();
     },
+    /** What this tab's conversation showed so far: `{role, text?, items?}` entries, oldest first. */
+    get history() {
+      return readSession().messages;
+    },
+    recordMessage,
     connect,
     sendMessage,
     sendAction,
@@ -71,20 +81,41 @@ export function createChatClient(options) {
     close,
   };
 
-  function readConversationId() {
+  function readSession() {
     try {
-      return storage?.getItem(storageKey) ?? null;
+      const saved = JSON.parse(storage?.getItem(storageKey) ?? "null");
+      if (saved && typeof saved === "object") {
+        return {
+          conversation_id: typeof saved.conversation_id === "string" ? saved.conversation_id : null,
+          messages: Array.isArray(saved.messages) ? saved.messages : [],
+        };
+      }
     } catch {
-      return null;
+      // Unreadable or refused storage: start afresh.
     }
+    return { conversation_id: null, messages: [] };
   }
 
-  function saveConversationId(id) {
+  function writeSession(session) {
     try {
-      storage?.setItem(storageKey, id);
+      storage?.setItem(storageKey, JSON.stringify(session));
     } catch {
       // Private windows may refuse storage; the chat still works, it just cannot resume.
     }
+  }
+
+  function readConversationId() {
+    return readSession().conversation_id;
+  }
+
+  function saveConversationId(id) {
+    const session = readSession();
+    if (session.conversation_id !== id) writeSession({ ...session, conversation_id: id });
+  }
+
+  function recordMessage(entry) {
+    const session = readSession();
+    writeSession({ ...session, messages: [...session.messages, entry].slice(-MAX_HISTORY) });
   }
 
   function forgetConversation() {
@@ -131,7 +162,6 @@ export function createChatClient(options) {
         setState("open");
         startPing(ws);
         client.onConnect();
-        flushQueue();
       } else if (frame.type === "ping") {
         ws.send(JSON.stringify({ type: "pong" }));
         return;
@@ -140,6 +170,11 @@ export function createChatClient(options) {
       }
       if (typeof frame.conversation_id === "string") saveConversationId(frame.conversation_id);
       client.onFrame(frame);
+      // Messages wait until the conversation is named, so the first one carries its id.
+      if (frame.type === "conversation_started" || frame.type === "session_restored") {
+        ready = true;
+        flushQueue();
+      }
     };
     ws.onerror = () => {
       // A close event always follows; the close code decides what happens next.
@@ -147,6 +182,7 @@ export function createChatClient(options) {
     ws.onclose = (event) => {
       if (socket !== ws) return;
       socket = null;
+      ready = false;
       stopPing();
       if (authenticated) client.onDisconnect();
       if (stopped) {
@@ -197,32 +233,34 @@ export function createChatClient(options) {
   }
 
   function send(frame) {
-    const text = JSON.stringify(frame);
-    if (new TextEncoder().encode(text).length > MAX_FRAME_BYTES) {
+    if (new TextEncoder().encode(JSON.stringify(withConversation(frame))).length > MAX_FRAME_BYTES) {
       client.onError({ code: "message_too_large", max_size: MAX_FRAME_BYTES });
       return false;
     }
-    if (state === "open" && socket?.readyState === 1) {
-      socket.send(text);
+    if (state === "open" && ready && socket?.readyState === 1) {
+      socket.send(JSON.stringify(withConversation(frame)));
       return true;
     }
     if (stopped || queue.length >= MAX_QUEUED_FRAMES) {
       client.onError({ code: stopped ? "connection_lost" : "queue_full" });
       return false;
     }
-    queue.push(text);
+    queue.push(frame);
     return true;
   }
 
+  /** A message goes to the conversation the server named last; omitting the id would start a new one. */
+  function withConversation(frame) {
+    const conversationId = readConversationId();
+    return frame.type === "message" && conversationId ? { ...frame, conversation_id: conversationId } : frame;
+  }
+
   function flushQueue() {
-    while (queue.length > 0 && socket?.readyState === 1) socket.send(queue.shift());
+    while (queue.length > 0 && ready && socket?.readyState === 1) socket.send(JSON.stringify(withConversation(queue.shift())));
   }
 
   function sendMessage(text) {
-    const frame = { type: "message", text };
-    const conversationId = readConversationId();
-    if (conversationId) frame.conversation_id = conversationId;
-    return send(frame);
+    return send({ type: "message", text });
   }
 
   function sendAction(action, fields = {}) {

@@ -19,11 +19,14 @@ const EVENT_TEXT = {
 };
 
 /**
- * Wires the chat panel's DOM to a chat client.
- * @example createChatPanel({ client, log, form, input, status, onCartChanged, onSessionComplete })
+ * Wires the chat panel's DOM to a chat client. The tab's saved history is shown first; after a
+ * reload the interactive frames still open (`session_restored.pending_tools`) are drawn again.
+ * `onProductClick(card)` fires when the shopper clicks Add on a card, before the action is sent.
+ * @example createChatPanel({ client, log, form, input, status, onCartChanged, onSessionComplete, onProductClick })
  */
-export function createChatPanel({ client, log, form, input, status, onCartChanged, onSessionComplete }) {
+export function createChatPanel({ client, log, form, input, status, onCartChanged, onSessionComplete, onProductClick = () => {} }) {
   let bubble = null;
+  for (const entry of client.history) replay(entry);
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -41,12 +44,13 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
       case "conversation_started":
         return;
       case "session_restored":
-        appendSystem(`Conversation restored — ${frame.selected_items.length} item(s) in your cart.`);
+        appendSystem(`Conversation restored — ${frame.selected_items.length} item(s) in your cart.`, false);
         onSessionComplete({
           selected_items: frame.selected_items,
           total: frame.total,
           item_count: frame.selected_items.length,
         });
+        for (const tool of frame.pending_tools ?? []) renderTool(tool);
         return;
       case "status":
         showStatus(STATUS_TEXT[frame.code] ?? frame.code);
@@ -58,17 +62,20 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
         scroll();
         return;
       case "text_end":
-        bubble?.removeAttribute("aria-busy");
+        if (bubble) {
+          bubble.removeAttribute("aria-busy");
+          client.recordMessage({ role: "agent", text: bubble.textContent });
+        }
         bubble = null;
         return;
       case "product_cards":
-        append(el("ul", { class: "cards", "aria-label": "Products" }, frame.items.map(productCard)));
+        client.recordMessage({ role: "cards", items: frame.items });
+        append(cards(frame.items));
         return;
       case "quick_replies":
-        append(quickReplies(frame.options));
-        return;
       case "ingredient_checklist":
-        append(checklist(frame));
+      case "meal_plan":
+        renderTool(frame);
         return;
       case "event":
         appendSystem(eventText(frame));
@@ -87,6 +94,24 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
         return;
     }
   };
+
+  function renderTool(frame) {
+    if (frame.type === "quick_replies") append(quickReplies(frame.options));
+    else if (frame.type === "ingredient_checklist") append(checklist(frame));
+    else if (frame.type === "meal_plan") append(mealPlan(frame));
+  }
+
+  /** Draws one saved history entry, without saving it again. */
+  function replay(entry) {
+    if (entry.role === "user") append(el("p", { class: "msg msg-user" }, entry.text));
+    else if (entry.role === "agent") append(el("p", { class: "msg msg-agent" }, entry.text));
+    else if (entry.role === "system") append(el("p", { class: "msg msg-system" }, entry.text));
+    else if (entry.role === "cards" && Array.isArray(entry.items)) append(cards(entry.items));
+  }
+
+  function cards(items) {
+    return el("ul", { class: "cards", "aria-label": "Products" }, items.map(productCard));
+  }
 
   function showError(error) {
     showStatus(null);
@@ -138,7 +163,12 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
           type: "button",
           class: "add",
           "aria-label": `Add ${item.name}`,
-          onclick: () => client.sendAction("add_to_cart", { sku: item.sku, quantity: Number(quantity.value) }),
+          onclick: () => {
+            const chosen = Number(quantity.value);
+            // The widget's onProductClick: informational, before the action; the cart changes on cart_changed.
+            onProductClick({ ...item, quantity: chosen });
+            client.sendAction("add_to_cart", { sku: item.sku, quantity: chosen });
+          },
         },
         "Add",
       ),
@@ -203,10 +233,59 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
     return form;
   }
 
+  function mealPlan(frame) {
+    const days = frame.days.map((day) =>
+      el(
+        "li",
+        { class: "plan-day" },
+        el("strong", {}, `Day ${day.day}`),
+        el(
+          "ul",
+          {},
+          day.meals.map((meal) =>
+            el(
+              "li",
+              { class: "plan-meal" },
+              `${meal.name}: ${meal.recipe ?? ""} — `,
+              meal.items.map((item) => `${item.name}${item.quantity ? ` (${formatQuantity(item.quantity)})` : ""}${item.sku ? "" : " — not sold here"}`).join(", "),
+            ),
+          ),
+        ),
+      ),
+    );
+    const change = el("input", { type: "text", class: "plan-change", placeholder: "e.g. no pork", "aria-label": "What to change in the plan" });
+    const approve = el("button", { type: "button", class: "plan-approve" }, "Approve and add to cart");
+    const form = el(
+      "form",
+      { class: "meal-plan", "aria-label": frame.title },
+      el("fieldset", {}, el("legend", {}, frame.title), el("ol", { class: "plan-days" }, days)),
+      approve,
+      " ",
+      change,
+      " ",
+      el("button", { type: "submit", class: "plan-modify" }, "Change the plan"),
+    );
+    const done = (label) => {
+      appendUser(label);
+      for (const control of form.querySelectorAll("input, button")) control.disabled = true;
+    };
+    approve.addEventListener("click", () => {
+      if (client.sendAction("meal_plan_approve")) done("Approve the meal plan");
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = change.value.trim();
+      if (text && client.sendAction("meal_plan_modify", { text })) done(text);
+    });
+    return form;
+  }
+
   function eventText(frame) {
     const verb = EVENT_TEXT[frame.event] ?? frame.event;
     if (frame.event === "cart_cleared") return verb;
-    const quantity = typeof frame.quantity === "number" ? ` ${formatQuantity(frame.quantity, unitOf(frame.sku))}` : "";
+    // The event's quantity is the product's new quantity in the cart.
+    const quantity =
+      frame.event !== "item_removed" && typeof frame.quantity === "number" ? ` — ${formatQuantity(frame.quantity, unitOf(frame.sku))} in the cart` : "";
     return `${verb}: ${frame.name ?? frame.sku}${quantity}`;
   }
 
@@ -217,10 +296,12 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
 
   function appendUser(text) {
     bubble = null;
+    client.recordMessage({ role: "user", text });
     append(el("p", { class: "msg msg-user" }, text));
   }
 
-  function appendSystem(text) {
+  function appendSystem(text, keep = true) {
+    if (keep) client.recordMessage({ role: "system", text });
     append(el("p", { class: "msg msg-system" }, text));
   }
 

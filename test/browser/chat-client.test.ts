@@ -17,6 +17,8 @@ interface ChatClient {
   onError: (error: Record<string, unknown> & { code: string }) => void;
   readonly state: string;
   readonly conversationId: string | null;
+  readonly history: unknown[];
+  recordMessage(entry: Record<string, unknown>): void;
   connect(): void;
   sendMessage(text: string): boolean;
   sendAction(action: string, fields?: Record<string, unknown>): boolean;
@@ -174,6 +176,9 @@ describe("createChatClient()", () => {
     const connected = new Promise<void>((resolve) => (c.onConnect = resolve));
     server.send(socket, { type: "auth_ok" });
     await connected;
+    // As VIZOCHOK does: the conversation is named right after auth_ok.
+    server.send(socket, { type: "conversation_started", conversation_id: conversationId });
+    await expect.poll(() => c.conversationId).toBe(conversationId);
     return { socket, auth, conversationId };
   }
 
@@ -184,7 +189,7 @@ describe("createChatClient()", () => {
     expect(auth).toEqual({ type: "auth", token: "pk_test_demo", store_id: "store-1", user_id: "shopper-1" });
     expect(c.state).toBe("open");
     c.sendMessage("show me milk");
-    expect(await server.nextFrame(socket)).toEqual({ type: "message", text: "show me milk" });
+    expect(await server.nextFrame(socket)).toEqual({ type: "message", text: "show me milk", conversation_id: "conv-1" });
   });
 
   it("queues a message typed before auth_ok and sends it after", async () => {
@@ -192,7 +197,40 @@ describe("createChatClient()", () => {
     c.connect();
     expect(c.sendMessage("hello")).toBe(true);
     const { socket } = await authenticate(c);
-    expect(await server.nextFrame(socket)).toEqual({ type: "message", text: "hello" });
+    expect(await server.nextFrame(socket)).toEqual({ type: "message", text: "hello", conversation_id: "conv-1" });
+  });
+
+  it("holds a message sent between auth_ok and conversation_started, then sends it with the id", async () => {
+    const { client: c } = start();
+    c.connect();
+    const socket = await server.nextConnection();
+    await server.nextFrame(socket);
+    const connected = new Promise<void>((resolve) => (c.onConnect = resolve));
+    server.send(socket, { type: "auth_ok" });
+    await connected;
+    c.sendMessage("early");
+    server.send(socket, { type: "conversation_started", conversation_id: "conv-7" });
+    // Without the id the message would start yet another conversation.
+    expect(await server.nextFrame(socket)).toEqual({ type: "message", text: "early", conversation_id: "conv-7" });
+  });
+
+  it("keeps the conversation id and the history per tab in storage under vz-session-{storeId}", async () => {
+    const { client: c, storage } = start();
+    c.connect();
+    await authenticate(c, "conv-5");
+    c.recordMessage({ role: "user", text: "show me milk" });
+    c.recordMessage({ role: "agent", text: "Here is what I found" });
+    expect(JSON.parse(storage.getItem("vz-session-store-1")!)).toEqual({
+      conversation_id: "conv-5",
+      messages: [
+        { role: "user", text: "show me milk" },
+        { role: "agent", text: "Here is what I found" },
+      ],
+    });
+    // A client built on the same storage (the page after a reload) sees both.
+    const again = createChatClient({ url: server.url, publicKey: "pk_test_demo", storeId: "store-1", userId: "shopper-1", storage, WebSocketImpl: WebSocket });
+    expect(again.conversationId).toBe("conv-5");
+    expect(again.history).toHaveLength(2);
   });
 
   it("keeps the conversation id and resumes with it after an unexpected close", async () => {
@@ -312,7 +350,7 @@ describe("createChatClient()", () => {
     ];
     for (const frame of sent) server.send(socket, frame);
     await done;
-    expect(frames).toEqual([{ type: "auth_ok" }, ...sent]);
+    expect(frames).toEqual([{ type: "auth_ok" }, { type: "conversation_started", conversation_id: "conv-1" }, ...sent]);
     expect(c.conversationId).toBe("conv-9");
   });
 });

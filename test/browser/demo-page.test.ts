@@ -192,7 +192,11 @@ describe.skipIf(skipBrowserTests)(`the demo page in Chromium${skippedBecause}`, 
     await say("show me milk");
     const card = page.locator('#chat-log .card[data-sku="milk-001"]').first();
     await card.getByRole("button", { name: /^More / }).press("Enter");
+    expect(await page.locator("#product-click").getAttribute("data-sku")).toBeNull();
     await card.getByRole("button", { name: /^Add / }).press("Enter");
+    // onProductClick fired with the card and the chosen quantity.
+    expect(await page.locator("#product-click").getAttribute("data-sku")).toBe("milk-001");
+    expect(await page.locator("#product-click").textContent()).toMatch(/× 2$/);
 
     await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("2");
     await page.locator('#store-cart li[data-sku="milk-001"][data-quantity="2"]').waitFor();
@@ -215,20 +219,85 @@ describe.skipIf(skipBrowserTests)(`the demo page in Chromium${skippedBecause}`, 
     expect(await storeCart(sessionId)).toEqual([]);
   });
 
-  it("restores the conversation and the cart after a reload", async () => {
+  it("restores the conversation after a reload: the tab's history from sessionStorage, the cart from session_restored", async () => {
     const { page, sessionId, errors, say, shot } = await open();
+    await say("show me milk");
+    await page.locator("#chat-log .card").first().waitFor();
     await say("add milk-004");
     await eventually(() => page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
+    const saved = await page.evaluate(() => JSON.parse(sessionStorage.getItem("vz-session-store-1") ?? "null"));
+    expect(saved.conversation_id).toMatch(/\S/);
+    expect(saved.messages).toEqual(expect.arrayContaining([{ role: "user", text: "show me milk" }, { role: "user", text: "add milk-004" }]));
 
     await page.reload();
     await page.getByText("Conversation restored — 1 item(s) in your cart.").waitFor();
+    // The history is drawn again: what the shopper typed and the cards they were shown.
+    await page.locator("#chat-log .msg-user", { hasText: "show me milk" }).waitFor();
+    await page.locator("#chat-log .msg-user", { hasText: "add milk-004" }).waitFor();
+    expect(await page.locator('#chat-log .card[data-sku="milk-001"]').count()).toBeGreaterThan(0);
+    expect(await page.evaluate(() => JSON.parse(sessionStorage.getItem("vz-session-store-1")!).conversation_id)).toBe(saved.conversation_id);
     expect(await page.locator("#session-id").textContent()).toBe(sessionId);
     await page.locator('#assistant-cart li[data-sku="milk-004"]').waitFor();
     await page.locator('#store-cart li[data-sku="milk-004"]').waitFor();
     await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
     expect(await page.locator("#cart-badge").getAttribute("data-count")).toBe("1");
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.includes("conversation")))).toEqual([]);
     await shot("7-restored");
     expect(errors).toEqual([]);
+  });
+
+  it("a second tab keeps its own conversation (sessionStorage is per tab)", async () => {
+    const { page, say } = await open();
+    await say("show me milk");
+    await page.locator("#chat-log .card").first().waitFor();
+    const second = await page.context().newPage();
+    await second.goto(demo.storeUrl);
+    await eventually(() => second.locator("#connection").getAttribute("data-state")).toBe("open");
+    const conversationOf = (tab: Page) => tab.evaluate(() => JSON.parse(sessionStorage.getItem("vz-session-store-1") ?? "{}").conversation_id ?? null);
+    await eventually(() => conversationOf(second)).toMatch(/\S/);
+    expect(await conversationOf(second)).not.toBe(await conversationOf(page));
+    expect(await second.locator("#chat-log .msg-user").count()).toBe(0);
+    expect(await second.locator("#session-id").textContent()).toBe(await page.locator("#session-id").textContent());
+  });
+
+  it("a meal plan survives a reload (pending tools) and approving it adds the products", async () => {
+    const { page, sessionId, errors, say, shot } = await open();
+    await say("meal plan for 1 day");
+    await page.locator("#chat-log form.meal-plan").waitFor();
+
+    await page.reload();
+    await page.getByText(/Conversation restored/).waitFor();
+    const plan = page.locator("#chat-log form.meal-plan");
+    await plan.waitFor();
+    expect(await plan.count()).toBe(1);
+    expect(await plan.locator(".plan-day").count()).toBe(1);
+    await plan.getByRole("button", { name: "Approve and add to cart" }).click();
+    await page.locator("#chat-log .msg-agent", { hasText: "from the meal plan" }).waitFor();
+    await eventually(async () => (await storeCart(sessionId)).length).toBeGreaterThan(0);
+    await eventually(() => page.locator("#cart-agreement").getAttribute("data-agree")).toBe("true");
+    await shot("7b-meal-plan");
+    expect(errors).toEqual([]);
+  });
+
+  it("a checklist still open is drawn again after a reload", async () => {
+    const { page, say } = await open();
+    await say("borscht");
+    await page.locator("#chat-log form.checklist").waitFor();
+    await page.reload();
+    await page.getByText(/Conversation restored/).waitFor();
+    await page.locator("#chat-log form.checklist").waitFor();
+    expect(await page.locator("#chat-log form.checklist").count()).toBe(1);
+  });
+
+  it("details: “tell me more about Lactel milk” shows the facts, the live price and one card", async () => {
+    const { page, say } = await open();
+    await say("tell me more about Lactel milk");
+    await page.locator("#chat-log .msg-agent", { hasText: "Category: Dairy > Milk" }).waitFor();
+    const last = page.locator("#chat-log ul.cards").last();
+    expect(await last.locator(".card").count()).toBe(1);
+    expect(await last.locator(".card").getAttribute("data-sku")).toBe("milk-001");
+    const milk = await storeProduct("milk-001");
+    expect(await last.locator(".price-now").textContent()).toBe(hryvnia(milk.promo_price ?? milk.price));
   });
 
   it("adds a weighed product from the catalog grid; the badge counts it as one unit", async () => {
