@@ -1,6 +1,9 @@
 // Deliberately broken merchants: each takes the correct in-memory merchant and breaks one thing,
-// either in its handlers, in the kit's options, or below the kit in a raw node:http layer.
-import { createServer, type IncomingMessage, type Server } from "node:http";
+// in its handlers, in its own bookkeeping (memory-merchant flaws), in the kit's options, or below
+// the kit in a raw node:http layer that sees (and may answer or rewrite) the bytes on the wire.
+import { createHmac } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { setTimeout as delay } from "node:timers/promises";
 import {
   createWebWebhookHandler,
   signWebhook,
@@ -8,47 +11,149 @@ import {
   type CompleteWebhookHandlers,
   type WebhookKitOptions,
 } from "vizochok-merchant-kit";
-import { createMemoryMerchant, MEMORY_SECRET } from "./memory-merchant.js";
+import { CATALOG, createMemoryMerchant, MEMORY_SECRET, type MemoryFlaws, type MemoryMerchant } from "./memory-merchant.js";
 
 export const BASE_PATH = "/api/vizochok";
+const PATHS = { products: `${BASE_PATH}/check-products`, cart: `${BASE_PATH}/cart`, cartGet: `${BASE_PATH}/cart/items` };
 
-export type Defect =
-  | "none"
-  | "no-signature-check"
-  | "stale-timestamps-accepted"
-  | "unrequested-skus-returned"
-  | "replays-double-applied"
-  | "500-on-malformed-json"
-  | "cart-get-ignores-adds"
-  | "unknown-sku-accepted";
-
-interface Breakage {
-  handlers?(handlers: CompleteWebhookHandlers): CompleteWebhookHandlers;
-  options?: Partial<WebhookKitOptions>;
-  /** Runs on the raw request before the kit sees it: may answer itself or rewrite the headers. */
-  raw?(request: { method: string; headers: Record<string, string>; body: Buffer }): { status: number; body: string } | undefined;
+export interface RawRequest {
+  method: string;
+  /** Path and query as sent. */
+  url: string;
+  /** Header lines as Node joins them (repeated lines become "a, b"). */
+  headers: Record<string, string>;
+  /** Every header line, lower-cased name first: `[name, value, name, value…]`. */
+  rawHeaders: string[];
+  body: Buffer;
 }
 
-const BREAKAGES: Record<Defect, Breakage> = {
+interface RawAnswer {
+  status: number;
+  body: string;
+}
+
+/**
+ * How a hand-written verifier in front of the kit gets the signature wrong. With none set it is
+ * as strict as the kit; an accepted request is re-signed correctly for the kit behind it.
+ */
+export interface SignatureLooseness {
+  /** Nothing is verified at all: any headers, or none, are taken as they come. */
+  nothingVerified?: boolean;
+  unsignedAccepted?: boolean;
+  hmacIgnored?: boolean;
+  noPastLimit?: boolean;
+  noFutureLimit?: boolean;
+  emptySignatureAccepted?: boolean;
+  prefixAccepted?: boolean;
+  appendedAccepted?: boolean;
+  anyTimestampInWindow?: boolean;
+  bodyOnlyAccepted?: boolean;
+  timestampSpacesStripped?: boolean;
+  timestampParsedLeniently?: boolean;
+  firstHeaderLineTaken?: boolean;
+  signatureListAccepted?: boolean;
+  crashOnNonHex?: boolean;
+}
+
+interface Breakage {
+  flaws?: MemoryFlaws;
+  handlers?(handlers: CompleteWebhookHandlers, merchant: MemoryMerchant): CompleteWebhookHandlers;
+  options?: Partial<WebhookKitOptions>;
+  signature?: SignatureLooseness;
+  /** Runs on the raw request before the kit sees it: may answer itself, or wait. */
+  raw?(request: RawRequest, merchant: MemoryMerchant): RawAnswer | undefined | Promise<RawAnswer | undefined>;
+  /** Rewrites the kit's JSON answer to a request. */
+  rewrite?(request: RawRequest, answer: { status: number; json: unknown }): { status: number; json: unknown };
+}
+
+const json = (request: RawRequest): Record<string, unknown> | undefined => {
+  try {
+    const parsed: unknown = JSON.parse(request.body.toString("utf8"));
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+const isPath = (request: RawRequest, path: string) => request.url.split("?")[0] === path;
+const isAdd = (request: RawRequest) => request.method === "POST" && isPath(request, PATHS.cart) && json(request)?.action === "add";
+type Offer = { sku: string; price: number; in_stock: boolean; promo_price?: number };
+const offersOf = (answer: { json: unknown }) => ((answer.json as { products?: Offer[] } | undefined)?.products ?? []);
+
+/** Every n-th request that `matches` waits `ms` first. */
+type RawStep = NonNullable<Breakage["raw"]>;
+type HandlersStep = NonNullable<Breakage["handlers"]>;
+
+function everyNth(n: number, ms: number, matches: (request: RawRequest) => boolean): RawStep {
+  let count = 0;
+  return async (request) => {
+    if (matches(request) && ++count % n === 0) await delay(ms);
+    return undefined;
+  };
+}
+
+/** Wraps a cart GET with a cache that the named actions do not invalidate. */
+function cachedCartGet(staleAfter: "remove" | "clear"): HandlersStep {
+  return (h, merchant) => {
+    const cache = new Map<string, Awaited<ReturnType<CompleteWebhookHandlers["cartGet"]>>>();
+    const forget = (request: { store_id: string; session_id: string }) => cache.delete(merchant.cartKey(request.store_id, request.session_id));
+    const invalidating = <T extends { store_id: string; session_id: string }, R>(action: string, handler: (request: T, context: never) => R) =>
+      ((request: T, context: never) => {
+        if (action !== staleAfter) forget(request);
+        return handler(request, context);
+      }) as never;
+    return {
+      ...h,
+      add: invalidating("add", h.add),
+      updateQuantity: invalidating("update_quantity", h.updateQuantity),
+      remove: invalidating("remove", h.remove),
+      clear: invalidating("clear", h.clear),
+      async cartGet(query, context) {
+        const key = merchant.cartKey(query.store_id, query.session_id);
+        if (!cache.has(key)) cache.set(key, await h.cartGet(query, context));
+        return cache.get(key)!;
+      },
+    };
+  };
+}
+
+/** The defects, each named for what a merchant shipped. */
+export const BREAKAGES = {
   none: {},
-  "no-signature-check": {
-    // Below the kit: whatever arrives is re-signed with the right secret (keeping its timestamp
-    // when it has one) and the window is off, as if nothing were verified at all.
-    options: { toleranceSeconds: 10 * 365 * 24 * 3600 },
-    raw(request) {
-      const sent = Number(request.headers["x-vizochok-timestamp"]);
-      const signed = signWebhook({
-        secret: MEMORY_SECRET,
-        method: request.method,
-        ...(Number.isSafeInteger(sent) && sent >= 0 ? { timestamp: sent } : {}),
-        ...(request.method === "GET" ? {} : { body: request.body }),
-      });
-      request.headers["x-vizochok-signature"] = signed["X-VIZOCHOK-Signature"];
-      request.headers["x-vizochok-timestamp"] = signed["X-VIZOCHOK-Timestamp"];
-      return undefined;
+
+  // signature: a verifier in front of the kit that is loose in one way
+  "no-signature-check": { signature: { nothingVerified: true } },
+  "unsigned-requests-accepted": { signature: { unsignedAccepted: true } },
+  "hmac-never-compared": { signature: { hmacIgnored: true } },
+  "stale-timestamps-accepted": { signature: { noPastLimit: true } },
+  "future-timestamps-accepted": { signature: { noFutureLimit: true } },
+  "500-on-non-hex-signature": { signature: { crashOnNonHex: true } },
+  "empty-signature-accepted": { signature: { emptySignatureAccepted: true } },
+  "signature-prefix-accepted": { signature: { prefixAccepted: true } },
+  "signature-with-suffix-accepted": { signature: { appendedAccepted: true } },
+  "signature-for-any-timestamp-accepted": { signature: { anyTimestampInWindow: true } },
+  "body-only-signature-accepted": { signature: { bodyOnlyAccepted: true } },
+  "spaces-stripped-from-timestamp": { signature: { timestampSpacesStripped: true } },
+  "timestamp-parsed-leniently": { signature: { timestampParsedLeniently: true } },
+  "first-of-repeated-headers-taken": { signature: { firstHeaderLineTaken: true } },
+  "signature-list-accepted": { signature: { signatureListAccepted: true } },
+  "add-applied-before-verifying": {
+    // The add is written, then the signature is checked and the request refused.
+    async raw(request, merchant) {
+      const body = json(request);
+      const refusal = verifyLoosely({ ...request, headers: { ...request.headers } }, {});
+      if (refusal !== undefined && isAdd(request) && typeof body?.sku === "string" && typeof body.store_id === "string" && typeof body.session_id === "string") {
+        await merchant.handlers.add({ action: "add", sku: body.sku, store_id: body.store_id, session_id: body.session_id, quantity: 1 }, {} as never);
+      }
+      return refusal;
     },
   },
-  "stale-timestamps-accepted": { options: { toleranceSeconds: 10 * 365 * 24 * 3600 } },
+
+  // products
+  "single-sku-answered-out-of-stock": {
+    rewrite: (request, answer) => (json(request)?.skus as unknown[] | undefined)?.length === 1 && isPath(request, PATHS.products)
+      ? { ...answer, json: { products: offersOf(answer).map((offer) => ({ ...offer, in_stock: false })) } }
+      : answer,
+  },
   "unrequested-skus-returned": {
     handlers: (h) => ({
       ...h,
@@ -58,7 +163,103 @@ const BREAKAGES: Record<Defect, Breakage> = {
       },
     }),
   },
-  "replays-double-applied": { options: { replayGuard: false } },
+  "sku-answered-twice": {
+    rewrite: (request, answer) => (isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).flatMap((o) => [o, o]) } } : answer),
+  },
+  "unknown-sku-offered": {
+    rewrite(request, answer) {
+      if (!isPath(request, PATHS.products)) return answer;
+      const unknown = ((json(request)?.skus as string[] | undefined) ?? []).filter((sku) => CATALOG[sku] === undefined);
+      return { ...answer, json: { products: [...offersOf(answer), ...unknown.map((sku) => ({ sku, price: 0, in_stock: true }))] } };
+    },
+  },
+  "out-of-stock-offered": {
+    rewrite: (request, answer) => (isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => ({ ...o, in_stock: true })) } } : answer),
+  },
+  "negative-price-for-no-stock": {
+    rewrite: (request, answer) =>
+      isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => (o.in_stock ? o : { ...o, price: -1 })) } } : answer,
+  },
+  "promo-price-equal-to-price": {
+    rewrite: (request, answer) =>
+      isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => ({ ...o, promo_price: o.promo_price ?? o.price })) } } : answer,
+  },
+  "batch-over-8-refused": {
+    raw: (request) => (isPath(request, PATHS.products) && ((json(request)?.skus as unknown[] | undefined)?.length ?? 0) > 8 ? { status: 400, body: '{"error":"at most 8 skus"}' } : undefined),
+  },
+  "offers-matched-by-position": {
+    rewrite(request, answer) {
+      if (!isPath(request, PATHS.products)) return answer;
+      const asked = [...new Set((json(request)?.skus as string[] | undefined) ?? [])].filter((sku) => CATALOG[sku] !== undefined);
+      const sorted = [...new Map(offersOf(answer).map((o) => [o.sku, o])).values()].sort((a, b) => a.sku.localeCompare(b.sku));
+      return { ...answer, json: { products: asked.map((sku, index) => ({ ...sorted[index]!, sku })) } };
+    },
+  },
+  "500-on-repeated-skus": {
+    raw(request) {
+      const skus = (json(request)?.skus as unknown[] | undefined) ?? [];
+      return isPath(request, PATHS.products) && new Set(skus).size < skus.length ? { status: 500, body: '{"error":"UNIQUE constraint failed"}' } : undefined;
+    },
+  },
+  "every-10th-products-call-slow": { raw: everyNth(10, 1_100, (request) => isPath(request, PATHS.products)) },
+
+  // cart
+  "add-answered-201": {
+    rewrite: (request, answer) => (isAdd(request) && answer.status === 200 ? { ...answer, status: 201 } : answer),
+  },
+  "unknown-sku-accepted": {
+    handlers: (h) => ({
+      ...h,
+      async add(request, context) {
+        const answer = await h.add(request, context);
+        return !answer.ok && answer.reason === "product_not_found" ? { ok: true } : answer;
+      },
+    }),
+  },
+  "missing-sku-answered-missing-params": {
+    raw: (request) => (isAdd(request) && json(request)?.sku === undefined ? { status: 200, body: '{"ok":false,"reason":"missing_params"}' } : undefined),
+  },
+  "update-of-absent-item-adds-it": {
+    handlers: (h) => ({
+      ...h,
+      async updateQuantity(request, context) {
+        const answer = await h.updateQuantity(request, context);
+        return !answer.ok && answer.reason === "not_in_cart" ? h.add({ ...request, action: "add" }, context) : answer;
+      },
+    }),
+  },
+  "remove-from-unknown-session-answered-ok": {
+    handlers: (h, merchant) => ({
+      ...h,
+      remove: (request, context) => (merchant.carts.has(merchant.cartKey(request.store_id, request.session_id)) ? h.remove(request, context) : { ok: true }),
+    }),
+  },
+  "remove-zeroes-the-line": { flaws: { removeZeroesLine: true } },
+  "clear-of-empty-cart-refused": {
+    handlers: (h, merchant) => ({
+      ...h,
+      clear: (request, context) =>
+        (merchant.carts.get(merchant.cartKey(request.store_id, request.session_id))?.size ?? 0) === 0 ? { ok: false, reason: "not_in_cart" } : h.clear(request, context),
+    }),
+  },
+  "quantity-exceeded-answered-out-of-stock": {
+    handlers: (h) => ({
+      ...h,
+      async add(request, context) {
+        const answer = await h.add(request, context);
+        return !answer.ok && answer.reason === "quantity_exceeded" ? { ok: false, reason: "out_of_stock" } : answer;
+      },
+    }),
+  },
+  "out-of-stock-answered-quantity-exceeded": {
+    handlers: (h) => ({
+      ...h,
+      async add(request, context) {
+        const answer = await h.add(request, context);
+        return !answer.ok && answer.reason === "out_of_stock" ? { ok: false, reason: "quantity_exceeded" } : answer;
+      },
+    }),
+  },
   "500-on-malformed-json": {
     raw(request) {
       if (request.method !== "POST") return undefined;
@@ -70,47 +271,182 @@ const BREAKAGES: Record<Defect, Breakage> = {
       }
     },
   },
-  "cart-get-ignores-adds": { handlers: (h) => ({ ...h, cartGet: () => ({ items: [] }) }) },
-  "unknown-sku-accepted": {
-    handlers: (h) => ({
+  "unknown-fields-refused": {
+    raw(request) {
+      const known = ["action", "store_id", "session_id", "sku", "quantity", "name", "price"];
+      const body = json(request);
+      return isPath(request, PATHS.cart) && body !== undefined && Object.keys(body).some((key) => !known.includes(key))
+        ? { status: 400, body: '{"error":"unknown field"}' }
+        : undefined;
+    },
+  },
+  "stock-checked-per-cart": { flaws: { stockPerCart: true } },
+  "stock-checked-then-reserved-unlocked": { flaws: { stockCheckRace: true } },
+  "clear-keeps-stock-reserved": { flaws: { clearKeepsReservation: true } },
+  "big-carts-slow": {
+    handlers: (h, merchant) => ({
       ...h,
       async add(request, context) {
-        const answer = await h.add(request, context);
-        return !answer.ok && answer.reason === "product_not_found" ? { ok: true } : answer;
+        if ((merchant.carts.get(merchant.cartKey(request.store_id, request.session_id))?.get(request.sku) ?? 0) >= 18) await delay(1_100);
+        return h.add(request, context);
       },
     }),
   },
-};
+
+  // cart GET
+  "unknown-session-answered-404": {
+    raw: (request, merchant) => {
+      if (request.method !== "GET" || !isPath(request, PATHS.cartGet)) return undefined;
+      const query = new URLSearchParams(request.url.split("?")[1] ?? "");
+      return merchant.carts.has(merchant.cartKey(query.get("store_id") ?? "", query.get("session_id") ?? "")) ? undefined : { status: 404, body: '{"error":"no such cart"}' };
+    },
+  },
+  "add-ignores-quantity": { handlers: (h) => ({ ...h, add: (request, context) => h.add({ ...request, quantity: 1 }, context) }) },
+  "cart-get-ignores-adds": { handlers: (h) => ({ ...h, cartGet: () => ({ items: [] }) }) },
+  "update-adds-instead-of-setting": {
+    handlers: (h) => ({
+      ...h,
+      async updateQuantity(request, context) {
+        const answer = await h.updateQuantity({ ...request, quantity: 1 }, context);
+        return answer.ok ? h.add({ ...request, action: "add" }, context) : answer;
+      },
+    }),
+  },
+  "cart-get-cache-kept-after-remove": { handlers: cachedCartGet("remove") },
+  "cart-get-cache-kept-after-clear": { handlers: cachedCartGet("clear") },
+  "cart-get-shows-whole-store": {
+    handlers: (h, merchant) => ({
+      ...h,
+      cartGet(query) {
+        const items = new Map<string, number>();
+        for (const [key, cart] of merchant.carts) {
+          if (!key.startsWith(`${query.store_id}/`)) continue;
+          for (const [sku, quantity] of cart) items.set(sku, (items.get(sku) ?? 0) + quantity);
+        }
+        return { items: [...items].map(([sku, quantity]) => ({ sku, name: sku, price: CATALOG[sku]!.price, quantity })) };
+      },
+    }),
+  },
+  "carts-shared-across-stores": { flaws: { cartsIgnoreStore: true } },
+  "every-10th-cart-get-slow": { raw: everyNth(10, 1_100, (request) => request.method === "GET" && isPath(request, PATHS.cartGet)) },
+
+  // reliability
+  "replays-double-applied": { options: { replayGuard: false } },
+  "lost-updates": { flaws: { lostUpdates: true } },
+} satisfies Record<string, Breakage>;
+
+export type Defect = keyof typeof BREAKAGES;
 
 /** A raw node:http server in front of the kit's fetch handler, so defects can sit below the kit. */
-export function createBrokenMerchantServer(defect: Defect): Server {
-  const breakage = BREAKAGES[defect];
-  const merchant = createMemoryMerchant();
+export function createBrokenMerchantServer(defect: Defect, extra: Breakage = {}): Server {
+  const breakage: Breakage = { ...(BREAKAGES[defect] as Breakage), ...extra };
+  const merchant = createMemoryMerchant(breakage.flaws);
   const handle = createWebWebhookHandler({
     secret: MEMORY_SECRET,
-    handlers: breakage.handlers?.(merchant.handlers) ?? merchant.handlers,
-    paths: { products: `${BASE_PATH}/check-products`, cart: `${BASE_PATH}/cart`, cartGet: `${BASE_PATH}/cart/items` },
+    handlers: breakage.handlers?.(merchant.handlers, merchant) ?? merchant.handlers,
+    paths: PATHS,
     logger: silentLogger,
+    // A loose verifier in front enforces (or fails to enforce) the window itself.
+    ...(breakage.signature === undefined ? {} : { toleranceSeconds: 10 * 365 * 24 * 3600 }),
     ...breakage.options,
   });
-  return createServer(async (request, response) => {
-    const raw = { method: request.method ?? "GET", headers: flatHeaders(request), body: await readAll(request) };
-    const early = breakage.raw?.(raw);
+  return createServer((request, response) => {
+    serve(request, response).catch(() => response.destroy());
+  });
+
+  async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const raw: RawRequest = {
+      method: request.method ?? "GET",
+      url: request.url ?? "/",
+      headers: flatHeaders(request),
+      rawHeaders: request.rawHeaders.map((value, index) => (index % 2 === 0 ? value.toLowerCase() : value)),
+      body: await readAll(request),
+    };
+    let early: RawAnswer | undefined;
+    try {
+      early = breakage.signature === undefined ? await breakage.raw?.(raw, merchant) : verifyLoosely(raw, breakage.signature);
+    } catch (error) {
+      early = { status: 500, body: JSON.stringify({ error: String(error) }) };
+    }
     if (early !== undefined) {
       response.writeHead(early.status, { "content-type": "application/json" }).end(early.body);
       return;
     }
     const answer = await handle(
-      new Request(`http://merchant${request.url ?? "/"}`, {
+      new Request(`http://merchant${raw.url}`, {
         method: raw.method,
         headers: raw.headers,
         ...(raw.method === "GET" ? {} : { body: new Uint8Array(raw.body) }),
       }),
     );
+    let status = answer.status;
+    let body = Buffer.from(await answer.arrayBuffer());
+    if (breakage.rewrite !== undefined && answer.headers.get("content-type")?.includes("json")) {
+      const rewritten = breakage.rewrite(raw, { status, json: JSON.parse(body.toString("utf8")) });
+      status = rewritten.status;
+      body = Buffer.from(JSON.stringify(rewritten.json));
+    }
     const headers: Record<string, string> = {};
     answer.headers.forEach((value, name) => (headers[name] = value));
-    response.writeHead(answer.status, headers).end(Buffer.from(await answer.arrayBuffer()));
-  });
+    headers["content-length"] = String(body.length);
+    response.writeHead(status, headers).end(body);
+  }
+}
+
+const hmac = (payload: string | Buffer) => createHmac("sha256", MEMORY_SECRET).update(payload).digest("hex");
+
+/**
+ * A hand-written verifier with the given looseness. When it accepts, the request is re-signed
+ * correctly (keeping the timestamp it read) so the kit behind it goes on; else it answers 401,
+ * or 500 where it would crash.
+ */
+function verifyLoosely(request: RawRequest, loose: SignatureLooseness): RawAnswer | undefined {
+  const refused = { status: 401, body: '{"error":"invalid signature"}' };
+  const lines = (name: string) => request.rawHeaders.flatMap((value, index) => (index % 2 === 1 && request.rawHeaders[index - 1] === name ? [value] : []));
+  const read = (name: string) => {
+    const values = lines(name);
+    if (values.length === 0) return undefined;
+    return loose.firstHeaderLineTaken ? values[0]! : values.join(", ");
+  };
+  const signature = read("x-vizochok-signature");
+  const stamp = read("x-vizochok-timestamp");
+  const now = Math.floor(Date.now() / 1000);
+  const body = request.method === "GET" ? Buffer.alloc(0) : request.body;
+  let timestamp: number;
+  if (loose.nothingVerified) {
+    const sent = Number.parseInt(stamp ?? "", 10);
+    timestamp = Number.isSafeInteger(sent) && sent >= 0 ? sent : now;
+  } else if (signature === undefined || stamp === undefined) {
+    if (!(loose.unsignedAccepted && signature === undefined)) return refused;
+    timestamp = now;
+  } else {
+    const digits = loose.timestampSpacesStripped ? stamp.replace(/\s+/g, "") : stamp;
+    timestamp = loose.timestampParsedLeniently ? Number.parseInt(digits, 10) : /^[0-9]{1,15}$/.test(digits) ? Number(digits) : Number.NaN;
+    if (!Number.isSafeInteger(timestamp)) return refused;
+    if (!loose.noPastLimit && now - timestamp > 300) return refused;
+    if (!loose.noFutureLimit && timestamp - now > 300) return refused;
+    const candidates = loose.signatureListAccepted ? signature.split(",").map((part) => part.trim()) : [signature];
+    const signed = (t: number) => hmac(Buffer.concat([Buffer.from(`${t}.`), body]));
+    const expected = signed(timestamp);
+    const accepted = candidates.some((candidate) => {
+      if (!candidate.startsWith("sha256=")) return false;
+      const hex = candidate.slice("sha256=".length);
+      if (loose.crashOnNonHex && !/^[0-9a-fA-F]*$/.test(hex)) throw new Error("non-hex digit");
+      if (hex === expected) return true;
+      if (loose.hmacIgnored && /^[0-9a-f]{64}$/.test(hex)) return true;
+      if (loose.emptySignatureAccepted && hex === "") return true;
+      if (loose.prefixAccepted && hex.length > 0 && expected.startsWith(hex)) return true;
+      if (loose.appendedAccepted && hex.startsWith(expected)) return true;
+      if (loose.bodyOnlyAccepted && hex === hmac(body)) return true;
+      if (loose.anyTimestampInWindow) for (let t = now - 300; t <= now + 300; t++) if (hex === signed(t)) return true;
+      return false;
+    });
+    if (!accepted) return refused;
+  }
+  const resigned = signWebhook({ secret: MEMORY_SECRET, timestamp, method: request.method, ...(request.method === "GET" ? {} : { body: request.body }) });
+  request.headers["x-vizochok-signature"] = resigned["X-VIZOCHOK-Signature"];
+  request.headers["x-vizochok-timestamp"] = resigned["X-VIZOCHOK-Timestamp"];
+  return undefined;
 }
 
 function flatHeaders(request: IncomingMessage): Record<string, string> {

@@ -81,7 +81,9 @@ export const cartGetCases: ContractCase[] = [
     title: "is empty after clear",
     async run(context) {
       const session = context.newSession();
-      expectCartAnswer(await add(context, session, context.config.inStockSku, 1), { ok: true }, "the SKU is inStockSku");
+      const sku = context.config.inStockSku;
+      expectCartAnswer(await add(context, session, sku, 1), { ok: true }, "the SKU is inStockSku");
+      await expectCartHolds(context, session, { [sku]: 1 }, `adding 1 × ${sku}`);
       expectCartAnswer(await context.client.send(cartCall(context, session, { action: "clear" })), { ok: true }, "clear empties the cart");
       await expectCartHolds(context, session, {}, "clear");
     },
