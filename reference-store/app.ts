@@ -76,8 +76,8 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
       ...(options.cartTtlMs !== undefined && { cartTtlMs: options.cartTtlMs }),
       ...(options.checkPrices !== undefined && { checkPrices: options.checkPrices }),
     });
-    const audit = createAuditLog(db);
     const logger = options.logger ?? createJsonLogger();
+    const audit = createAuditLog(db, { logger });
     // Outer transaction for a cart change and its audit row; the store's own becomes a savepoint.
     const unit = db.transaction((work: () => unknown) => work());
     const app = express();
@@ -108,6 +108,7 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
       audit,
       close: () =>
         (closed ??= (async () => {
+          audit.flush();
           if (ownsDb && db.open) db.close();
         })()),
     };

@@ -21,32 +21,93 @@ export interface AuditEntry {
 
 export interface AuditLog {
   record(entry: AuditEntry): void;
+  /**
+   * Records a read (products, cart GET) in the next batch rather than in a transaction of its
+   * own. Without it, reads are recorded one by one with `record`.
+   */
+  defer?(entry: AuditEntry): void;
+  /** Writes the deferred rows now. */
+  flush?(): void;
   /** The latest entries, newest first. */
   recent(limit?: number): AuditEntry[];
+}
+
+export interface AuditLogOptions {
+  /** Deferred rows are written at least this often. Default 1,000 ms. */
+  flushMs?: number;
+  /** A batch this large is written at once. Default 500 rows. */
+  maxBatch?: number;
+  /** Where a batch that could not be written is reported. Default: JSON lines on stdout. */
+  logger?: WebhookLogger;
 }
 
 /**
  * The `webhook_audit` table: what was asked, what the store decided, and how long it took.
  *
+ * A cart change's row is written with the change. Reads are deferred and written in batches, one
+ * transaction per batch, at least every `flushMs`, before a cart change (`withAudit` flushes
+ * first, so rows keep their order) and on `flush()` (the app's `close()` calls it): a read then
+ * costs no write transaction of its own. A crash loses at most the reads of the last `flushMs`;
+ * their answers were already sent and changed nothing.
+ *
  * @example
  * createAuditLog(db).recent(10);
  */
-export function createAuditLog(db: Database): AuditLog {
+export function createAuditLog(db: Database, options: AuditLogOptions = {}): AuditLog & Required<Pick<AuditLog, "defer" | "flush">> {
+  const flushMs = options.flushMs ?? 1_000;
+  const maxBatch = options.maxBatch ?? 500;
+  const logger = options.logger ?? createJsonLogger();
   const insert = db.prepare<AuditEntry>(`
     INSERT INTO webhook_audit (at, request_id, kind, action, store_id, session_id, sku, quantity, outcome, reason, latency_ms)
     VALUES (@at, @request_id, @kind, @action, @store_id, @session_id, @sku, @quantity, @outcome, @reason, @latency_ms)`);
   const recent = db.prepare<[number], AuditEntry>(`
     SELECT at, request_id, kind, action, store_id, session_id, sku, quantity, outcome, reason, latency_ms
     FROM webhook_audit ORDER BY id DESC LIMIT ?`);
+  const insertBatch = db.transaction((rows: AuditEntry[]) => {
+    for (const row of rows) insert.run(row);
+  });
+  let pending: AuditEntry[] = [];
+  let timer: NodeJS.Timeout | undefined;
+
+  function flush(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const rows = pending;
+    pending = [];
+    try {
+      if (db.open) insertBatch(rows);
+      else throw new Error("the database is closed");
+    } catch (error) {
+      logger.error(
+        { rows: rows.length, err: error instanceof Error ? error.message : String(error) },
+        "audit rows for reads could not be written; the answers stood",
+      );
+    }
+  }
+
   return {
     record: (entry) => void insert.run(entry),
-    recent: (limit = 50) => recent.all(limit),
+    defer(entry) {
+      pending.push(entry);
+      if (pending.length >= maxBatch) flush();
+      else timer ??= setTimeout(flush, flushMs).unref();
+    },
+    flush,
+    recent(limit = 50) {
+      flush();
+      return recent.all(limit);
+    },
   };
 }
 
 /** Where `withAudit` writes: the SQLite `AuditLog`, or an asynchronous one (PostgreSQL). */
 export interface AuditSink {
   record(entry: AuditEntry): void | Promise<void>;
+  /** Keeps a read's row for the next batch (see `createAuditLog`); without it reads use `record`. */
+  defer?(entry: AuditEntry): void;
+  /** Writes the kept rows now; `withAudit` calls it before a cart change so rows keep their order. */
+  flush?(): void;
 }
 
 export interface WithAuditOptions {
@@ -123,8 +184,12 @@ export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions):
             "audit row could not be written; the answer stands",
           );
         try {
-          const written = options.audit.record(entry(judged));
-          if (written instanceof Promise) written.catch(lost);
+          if (!changesCart && options.audit.defer !== undefined) {
+            options.audit.defer(entry(judged));
+          } else {
+            const written = options.audit.record(entry(judged));
+            if (written instanceof Promise) written.catch(lost);
+          }
         } catch (error) {
           lost(error);
         }
@@ -158,6 +223,8 @@ export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions):
         if (atomically === undefined) {
           result = method(request, context);
         } else {
+          // Deferred reads happened before this change: their rows go first, in their own batch.
+          options.audit.flush?.();
           // Boxed: a transaction body may not return a promise (the deadline path returns one).
           const box = atomically(() => {
             const inner = method(request, context);

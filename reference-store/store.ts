@@ -126,7 +126,7 @@ export function createStore(options: StoreOptions): SqliteStore {
       WHERE l.cart_id = ? AND stock.store_id = c.store_id AND stock.sku = l.sku`),
     deleteCart: db.prepare<[number]>("DELETE FROM carts WHERE cart_id = ?"),
     expiredCarts: db.prepare<[number], number>("SELECT cart_id FROM carts WHERE updated_at <= ?").pluck(),
-    anyExpired: db.prepare<[number], number>("SELECT 1 FROM carts WHERE updated_at <= ? LIMIT 1").pluck(),
+    oldestCart: db.prepare<[], number | null>("SELECT min(updated_at) FROM carts").pluck(),
     cartItems: db.prepare<[string, string, number], CartLineRow>(`
       SELECT l.sku, p.name, pr.price AS regular_price, pr.promo_price, p.brand, l.quantity_milli, p.unit
       FROM carts c JOIN cart_lines l USING (cart_id) JOIN products p ON p.sku = l.sku
@@ -146,9 +146,21 @@ export function createStore(options: StoreOptions): SqliteStore {
 
   const releaseExpiredTransaction = db.transaction(() => releaseExpired(now()));
 
+  // No cart can expire before the oldest one does, and carts only ever get newer (a write stamps
+  // the current time), so until then a read needs no look at the carts table at all.
+  let nextExpiryAt = -Infinity;
+
   /** Reads only pay for a write transaction when something has actually expired. */
   function releaseExpiredBeforeRead(): number {
-    return statements.anyExpired.get(now() - ttlMs) === undefined ? 0 : releaseExpiredTransaction.immediate();
+    const at = now();
+    if (at < nextExpiryAt) return 0;
+    const oldest = statements.oldestCart.get() ?? null;
+    if (oldest === null || oldest + ttlMs > at) {
+      nextExpiryAt = oldest === null ? at + ttlMs : oldest + ttlMs;
+      return 0;
+    }
+    nextExpiryAt = -Infinity;
+    return releaseExpiredTransaction.immediate();
   }
 
   const writeTransaction = db.transaction((deadline: number | undefined, decide: (at: number) => CartResponse) => {

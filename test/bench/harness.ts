@@ -1,14 +1,19 @@
-// Shared plumbing for benchmarks: child-process servers, autocannon rounds, ratio reports.
+// Shared plumbing for benchmarks: child-process servers, autocannon rounds checked against the
+// server's own counts, ratio reports, and figures with their targets written to a JSON file.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { appendFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
+import { signWebhook } from "vizochok-merchant-kit";
 
 export const BENCH_SECRET = "whsec_bench";
 
 export interface BenchServer {
   url: string;
   child: ChildProcess;
+  /** What the server counted so far (handler runs, audit rows), from its `/__bench/counts` route. */
+  counts(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -33,9 +38,15 @@ export async function startServerProcess(file: string, args: string[] = [], env:
   }
   if (port === undefined) throw new Error(`${file} exited before printing its port`);
   child.stdout!.resume();
+  const url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     child,
+    async counts() {
+      const response = await fetch(`${url}/__bench/counts`);
+      if (!response.ok) throw new Error(`${file} ${args.join(" ")}: /__bench/counts answered ${response.status}`);
+      return (await response.json()) as Record<string, number>;
+    },
     async stop() {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");
@@ -44,20 +55,103 @@ export async function startServerProcess(file: string, args: string[] = [], env:
   };
 }
 
+/** A signed request ready to send: the client only writes bytes, so the server is what gets measured. */
+export interface SignedRequest {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * `size` deliveries, each with its own body (`body(n)` must differ for every `n`) and so its own
+ * signature: no two are the same delivery, so no replay guard can answer one from another.
+ */
+export function signedPool(size: number, body: (n: number) => object, secret = BENCH_SECRET): SignedRequest[] {
+  return Array.from({ length: size }, () => {
+    const raw = JSON.stringify(body(nextSerial++));
+    return { body: raw, headers: { "content-type": "application/json", ...signWebhook({ secret, body: raw }) } };
+  });
+}
+let nextSerial = 0;
+
 export interface RoundResult {
   requestsPerSecond: number;
   p50: number;
   p99: number;
   non2xx: number;
+  /** Requests written to the socket, and answers received with a 2xx. */
+  sent: number;
+  answered: number;
 }
 
-export async function round(options: autocannon.Options): Promise<RoundResult> {
-  const result = await autocannon({ connections: 10, duration: 3, ...options });
+export interface CountedRound {
+  url: string;
+  /** The body of the n-th delivery; must differ for every `n`. */
+  body: (n: number) => object;
+  server: BenchServer;
+  /** The server count that must grow by one per request, e.g. "products" handler runs. */
+  counter: string;
+  /** Seconds to run, or `amount` requests in all. */
+  duration?: number;
+  amount?: number;
+  connections?: number;
+}
+
+/** How many requests each URL took last round, so the next round pre-signs about that many. */
+const lastRound = new Map<string, number>();
+
+/**
+ * One autocannon round of distinct POST deliveries, then a check that the server's `counter`
+ * grew by one for every answered request and never beyond what was sent: a round the handler did
+ * not really serve (a replayed answer, a cache) fails the benchmark. Deliveries are signed before
+ * the round (about as many as the URL took last time), so the client mostly just writes bytes.
+ */
+export async function countedRound(options: CountedRound): Promise<RoundResult> {
+  const before = (await options.server.counts())[options.counter] ?? 0;
+  const pool = signedPool(options.amount ?? Math.max(5_000, Math.ceil(1.5 * (lastRound.get(options.url) ?? 0))), options.body);
+  let next = 0;
+  let signedDuringRound = 0;
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections ?? 10,
+    ...(options.amount === undefined ? { duration: options.duration ?? 2 } : { amount: options.amount }),
+    requests: [
+      {
+        method: "POST",
+        setupRequest(request) {
+          let signed = pool[next++];
+          if (signed === undefined) {
+            signedDuringRound++;
+            signed = signedPool(1, options.body)[0]!;
+          }
+          return { ...request, body: signed.body, headers: signed.headers };
+        },
+      },
+    ],
+  });
+  lastRound.set(options.url, next);
+  if (signedDuringRound > 0) console.log(`  (${signedDuringRound} deliveries were signed during the round: the pool was short)`);
+  const answered = result["2xx"];
+  const sent = next;
+  // Requests still in flight when the round stopped are finished by the server; give it a moment.
+  let ran = 0;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    ran = ((await options.server.counts())[options.counter] ?? 0) - before;
+    if (ran >= answered) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (ran < answered || ran > sent) {
+    throw new Error(
+      `${options.url}: ${answered} answered of ${sent} sent, but "${options.counter}" counted ${ran} — ` +
+        "the round did not measure what it names",
+    );
+  }
   return {
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx + result.errors + result.timeouts,
+    sent,
+    answered,
   };
 }
 
@@ -73,7 +167,7 @@ export async function compare(
   a: { name: string; run: () => Promise<RoundResult> },
   b: { name: string; run: () => Promise<RoundResult> },
   rounds = 3,
-): Promise<{ a: number; b: number; ratio: number }> {
+): Promise<{ a: number; b: number; ratio: number; ratios: number[] }> {
   const ra: RoundResult[] = [];
   const rb: RoundResult[] = [];
   await b.run(); // warm-up, discarded
@@ -87,9 +181,43 @@ export async function compare(
   const am = median(ra.map((r) => r.requestsPerSecond));
   const bm = median(rb.map((r) => r.requestsPerSecond));
   const ratio = am / bm;
+  const ratios = ra.map((r, i) => r.requestsPerSecond / rb[i]!.requestsPerSecond);
+  const answered = (rs: RoundResult[]) => rs.reduce((n, r) => n + r.answered, 0).toLocaleString("en");
   console.log(
-    `${label}\n  ${a.name}: ${am.toFixed(0)} req/s (p99 ${median(ra.map((r) => r.p99))} ms)\n` +
-      `  ${b.name}: ${bm.toFixed(0)} req/s (p99 ${median(rb.map((r) => r.p99))} ms)\n  ratio: ${ratio.toFixed(2)}×`,
+    `${label}\n  ${a.name}: ${am.toFixed(0)} req/s (p99 ${median(ra.map((r) => r.p99))} ms; ${answered(ra)} requests, each counted by the server)\n` +
+      `  ${b.name}: ${bm.toFixed(0)} req/s (p99 ${median(rb.map((r) => r.p99))} ms; ${answered(rb)} requests, each counted by the server)\n` +
+      `  ratio per round: ${ratios.map((r) => r.toFixed(2)).join(", ")}`,
   );
-  return { a: am, b: bm, ratio };
+  return { a: am, b: bm, ratio, ratios };
+}
+
+export interface Figure {
+  /** Which benchmark file measured it. */
+  bench: string;
+  name: string;
+  value: number;
+  unit: string;
+  target?: { op: ">=" | "<="; value: number };
+  met?: boolean;
+}
+
+/**
+ * Prints one figure with its target and met / NOT met, and appends it to the JSON-lines file
+ * `npm run bench` collects (`BENCH_FIGURES`), so runs can be compared.
+ */
+export function report(name: string, value: number, unit: string, target?: Figure["target"]): Figure {
+  const bench = process.argv[1]?.split("/").at(-1)?.replace(/\.bench\.ts$/, "") ?? "bench";
+  const met = target === undefined ? undefined : target.op === ">=" ? value >= target.value : value <= target.value;
+  const figure: Figure = { bench, name, value, unit, ...(target && { target }), ...(met !== undefined && { met }) };
+  const shown = `${formatValue(value)}${unit === "×" ? "×" : ` ${unit}`}`;
+  const goal = target === undefined ? "" : ` — target ${target.op === ">=" ? "≥" : "≤"} ${formatValue(target.value)}${unit === "×" ? "×" : ` ${unit}`} → ${met ? "met" : "NOT met"}`;
+  console.log(`  ▸ ${name}: ${shown}${goal}`);
+  if (process.env.BENCH_FIGURES) appendFileSync(process.env.BENCH_FIGURES, `${JSON.stringify(figure)}\n`);
+  return figure;
+}
+
+function formatValue(value: number): string {
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en");
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
 }

@@ -1,36 +1,58 @@
 // Starts one server variant for test/bench/kit.bench.ts and prints `{"port": N}` once listening.
-// All variants answer the same 10 fixed products, so the only difference is the plumbing.
-import { createServer } from "node:http";
+// All variants answer the same 10 fixed products, so the only difference is the plumbing. Each
+// counts its handler runs and reports them at GET /__bench/counts, so the benchmark can check
+// that every answered request really reached the handler.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { createNodeWebhookHandler, createWebhookRouter, silentLogger, type WebhookHandlers } from "vizochok-merchant-kit";
-
 import { BENCH_SECRET } from "../harness.js";
+
 const products = Array.from({ length: 10 }, (_, i) => ({ sku: `sku-${i}`, price: 10 + i, in_stock: i % 3 !== 0 }));
-const answer = { products };
-const handlers: WebhookHandlers = { products: () => answer };
+let runs = 0;
+const handlers: WebhookHandlers = {
+  products: () => {
+    runs++;
+    return { products };
+  },
+};
+
+function counts(response: ServerResponse): void {
+  const payload = JSON.stringify({ products: runs });
+  response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+  response.end(payload);
+}
+const isCounts = (request: IncomingMessage) => request.method === "GET" && request.url === "/__bench/counts";
 
 const variant = process.argv[2];
 const server = (() => {
   switch (variant) {
     case "kit-express": {
       const app = express();
+      app.get("/__bench/counts", (_req, res) => counts(res));
       app.use("/api/vizochok", createWebhookRouter({ secret: BENCH_SECRET, handlers, logger: silentLogger }));
       return createServer(app);
     }
     case "bare-express": {
       const app = express();
+      app.get("/__bench/counts", (_req, res) => counts(res));
       app.post("/api/vizochok/check-products", express.json(), (req, res) => {
         res.json(handlers.products(req.body, undefined as never));
       });
       return createServer(app);
     }
-    case "kit-node":
-      return createServer(
-        createNodeWebhookHandler({ secret: BENCH_SECRET, handlers, logger: silentLogger, paths: { products: "/api/vizochok/check-products" } }),
-      );
+    case "kit-node": {
+      const kit = createNodeWebhookHandler({
+        secret: BENCH_SECRET,
+        handlers,
+        logger: silentLogger,
+        paths: { products: "/api/vizochok/check-products" },
+      });
+      return createServer((req, res) => (isCounts(req) ? counts(res) : void kit(req, res)));
+    }
     case "bare-node":
       return createServer((req, res) => {
+        if (isCounts(req)) return counts(res);
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
