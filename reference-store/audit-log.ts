@@ -209,6 +209,8 @@ export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions):
       let result: A | Promise<A>;
       try {
         if (withinChange !== undefined) {
+          // Kept reads happened before this change: their batch goes first.
+          options.audit.flush?.();
           let inTransaction = false;
           const rowFor = (answer: A) => {
             const judged = judge(answer);

@@ -70,7 +70,7 @@ export async function createPostgresStoreApp(options: PostgresStoreAppOptions): 
     ...(options.cartTtlMs !== undefined && { cartTtlMs: options.cartTtlMs }),
     ...(options.checkPrices !== undefined && { checkPrices: options.checkPrices }),
   });
-  const audit = createPostgresAuditLog(pool);
+  const audit = createPostgresAuditLog(pool, { logger });
   const app = express();
   app.disable("x-powered-by");
   app.use(
@@ -116,6 +116,7 @@ export async function createPostgresStoreApp(options: PostgresStoreAppOptions): 
     close: () =>
       (closed ??= (async () => {
         clearInterval(sweeper);
+        await audit.drain();
         if (ownsPool) await pool.end();
       })()),
   };

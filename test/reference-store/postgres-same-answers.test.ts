@@ -63,6 +63,14 @@ else {
       }
       // The sequence reaches many different answers: identical rejections throughout would prove little.
       expect(distinct.size).toBeGreaterThanOrEqual(20);
+
+      // Both audit logs hold the same decisions (reads arrive in batches, so compared as sets);
+      // PostgreSQL text cannot hold U+0000, so its rows show U+FFFD there instead.
+      const decisions = (rows: { kind: string; action: string | null; sku: string | null; outcome: string; reason: string | null }[]) =>
+        rows.map(({ kind, action, sku, outcome, reason }) => JSON.stringify([kind, action, sku?.replaceAll("\u0000", "\uFFFD"), outcome, reason])).sort();
+      const [sqliteRows, postgresRows] = [sqlite.audit.recent(1_000), await postgres.audit.recent(1_000)];
+      expect(decisions(postgresRows)).toEqual(decisions(sqliteRows));
+      expect(postgresRows.filter((row) => row.kind === "products")).toHaveLength(2);
     });
   });
 }
