@@ -105,7 +105,7 @@ describe("npm start", () => {
 
     // "close", not "exit": the last lines of output can still be in the pipe when the process exits.
     const exited = once(demo.child, "close") as Promise<[number | null, NodeJS.Signals | null]>;
-    // Ctrl-C signals the whole foreground process group: npm, its shell, tsx and node.
+    // Ctrl-C signals the whole foreground process group: npm, its shell and node.
     process.kill(-(demo.child.pid ?? 0), "SIGINT");
     const [code, signal] = await exited;
 

@@ -45,6 +45,8 @@ describe("docs/reference-store.md: the reference store inside your own server", 
         .post("/api/vizochok/cart")
         .set({ "content-type": "application/json", ...signWebhook({ secret, body }) })
         .send(body);
+      // The logger writes the lines of one event-loop turn together, on the next turn.
+      await new Promise((resolve) => setImmediate(resolve));
     } finally {
       write.mockRestore();
     }
