@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { appendFileSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
 import { signWebhook } from "vizochok-merchant-kit";
@@ -42,11 +43,21 @@ export async function startServerProcess(file: string, args: string[] = [], env:
   return {
     url,
     child,
-    async counts() {
-      const response = await fetch(`${url}/__bench/counts`);
-      if (!response.ok) throw new Error(`${file} ${args.join(" ")}: /__bench/counts answered ${response.status}`);
-      return (await response.json()) as Record<string, number>;
-    },
+    counts: () =>
+      // A fresh connection each time: a kept-alive one may be closed by the server between rounds.
+      new Promise((resolve, reject) => {
+        const request = httpGet(`${url}/__bench/counts`, { agent: false }, (response) => {
+          let text = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => (text += chunk));
+          response.on("end", () =>
+            response.statusCode === 200
+              ? resolve(JSON.parse(text) as Record<string, number>)
+              : reject(new Error(`${file} ${args.join(" ")}: /__bench/counts answered ${response.statusCode}`)),
+          );
+        });
+        request.on("error", reject);
+      }),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");

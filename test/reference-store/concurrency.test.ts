@@ -8,6 +8,10 @@ import { startStoreServer, type StoreServer } from "../../reference-store/server
 import { SECRET, SMALL_CATALOG, makeTempDir, reservationMismatches, signedPost } from "./helpers.js";
 import { spawnStore, type StoreProcess } from "./spawn-store.js";
 
+// Starting `npm run store` (tsx compiling on start) twice takes most of the default 20 s on two
+// cores shared with other work; this bound only stops a hang, it measures nothing.
+const SPAWNED_PROCESS_TIMEOUT_MS = 90_000;
+
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -102,7 +106,7 @@ describe("two server processes on one database file", () => {
     expect(after.reserved("milk")).toBe(10);
     expect(after.lines.filter((l) => l.sku === "milk")).toHaveLength(10);
     expect(after.mismatches).toEqual([]);
-  });
+  }, SPAWNED_PROCESS_TIMEOUT_MS);
 });
 
 describe("a process killed with SIGKILL in the middle of a write burst", () => {
@@ -146,5 +150,5 @@ describe("a process killed with SIGKILL in the middle of a write burst", () => {
 
     const cart = await fetch(`${restarted.url}/api/cart?store_id=store-1&session_id=${acknowledged[0]}`);
     expect(((await cart.json()) as { items: unknown[] }).items).toEqual([expect.objectContaining({ sku: "water", quantity: 2 })]);
-  });
+  }, SPAWNED_PROCESS_TIMEOUT_MS);
 });
