@@ -1,4 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -185,6 +186,33 @@ describe("vizochok-kit contract", () => {
       expect(report.preflight.message).toMatch(/^cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
       expect(new Set(report.results.map((r: { message: string }) => r.message))).toEqual(new Set([`not run: ${report.preflight.message}`]));
     });
+  });
+
+  it("--timeout bounds every request: a cart answered after it fails with VIZOCHOK's retry, products still pass", async () => {
+    const inner = createBrokenMerchantServer("none");
+    const slow = await listen(
+      createServer((request, response) => {
+        const late = request.method === "POST" && request.url?.endsWith("/cart") === true;
+        setTimeout(() => inner.emit("request", request, response), late ? 600 : 0);
+      }),
+    );
+    try {
+      const { code, out } = await contract(slow.origin, ["--timeout", "0.3", "--only", "products", "--only", "cart.add-known", "--reporter", "json"]);
+      expect(code).toBe(1);
+      const report = JSON.parse(out);
+      const addKnown = report.results.find((r: { id: string }) => r.id === "cart.add-known");
+      expect(addKnown.status).toBe("failed");
+      expect(addKnown.message).toMatch(/^POST \/cart \{.*\} got no answer within 0\.3 s: VIZOCHOK would time out and retry: answer within 0\.3 s$/);
+      expect(report.results.filter((r: { id: string; status: string }) => r.id.startsWith("products.") && r.status !== "passed")).toEqual([]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it.each(["0", "-1", "soon", "601"])("exits 2 for --timeout %s", async (value) => {
+    const io = createFakeIo();
+    expect(await runCli(["contract", "--url", "http://127.0.0.1:1", "--secret", "s", "--in-stock-sku", "x", `--timeout=${value}`], io)).toBe(2);
+    expect(io.err()).toMatch(/--timeout must be/);
   });
 
   it("lists the cases with --list", async () => {
