@@ -225,7 +225,7 @@ async function main(): Promise<void> {
     const addRound = async (server: BenchServer, counter: Counter, label: string) => {
       const before = await counter.rows("cart");
       const result = await atFixedRate(`${server.url}/api/vizochok/cart`, addPool(1_500), 300, 5);
-      if (result.failures > 0) throw new Error(`(b) ${label}: ${result.failures} failed adds — the measurement is invalid`);
+      // A 503 (the 4.5 s budget ran out on a saturated machine) commits nothing: no audit row.
       await expectRows(counter, "cart", before, result.ok, label);
       return result;
     };
@@ -246,6 +246,7 @@ async function main(): Promise<void> {
     report("cart add p50 at 300 req/s, PostgreSQL", median(pgAdds.map((r) => r.p50)), "ms");
     report("cart add p99 at 300 req/s, PostgreSQL", pgP99, "ms", { op: "<=", value: 20 });
     report("cart add p99 at 300 req/s, SQLite", median(sqliteAdds.map((r) => r.p99)), "ms");
+    report("cart adds not answered 200 at 300 req/s (both stores)", [...pgAdds, ...sqliteAdds].reduce((n, r) => n + r.failures, 0), "", { op: "<=", value: 0 });
     await Promise.all(servers.splice(0).map((server) => server.stop()));
 
     // (c) 1, 2 and 4 instances behind one port.
