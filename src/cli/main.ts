@@ -1,13 +1,14 @@
 import { EXIT, UsageError, wantsHelp, type Command } from "./command.js";
 import { contractCommand } from "./commands/contract.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { initCommand } from "./commands/init.js";
 import { schemaCommand } from "./commands/schema.js";
 import { sendCommand } from "./commands/send.js";
 import { signCommand } from "./commands/sign.js";
 import type { CliIo } from "./io.js";
 import { readFileSync } from "node:fs";
 
-const COMMANDS: readonly Command[] = [contractCommand, sendCommand, signCommand, doctorCommand, schemaCommand];
+const COMMANDS: readonly Command[] = [contractCommand, sendCommand, signCommand, doctorCommand, schemaCommand, initCommand];
 
 const USAGE = `vizochok-kit — check a VIZOCHOK webhook backend, in any language
 

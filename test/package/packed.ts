@@ -60,7 +60,9 @@ function build(dir: string): PackedKit {
   const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { files: string[] };
   for (const entry of manifest.files) {
     if (entry.startsWith("!") || entry === "dist") continue;
-    if (existsSync(join(root, entry))) cpSync(join(root, entry), join(stage, entry), { recursive: true });
+    // A glob ("reference-store/*.ts") copies its directory; npm pack applies the pattern.
+    const path = entry.includes("*") ? entry.slice(0, entry.indexOf("/")) : entry;
+    if (existsSync(join(root, path))) cpSync(join(root, path), join(stage, path), { recursive: true });
   }
   for (const file of ["package.json", "bin", "tsconfig.json", "tsconfig.build.json"]) cpSync(join(root, file), join(stage, file), { recursive: true });
   symlinkSync(join(root, "node_modules"), join(stage, "node_modules"), "dir");
