@@ -1,4 +1,4 @@
-export { createWebhookRouter, captureRawBody, type RawBodyRequest } from "./adapters/express.js";
+export { createWebhookRouter, captureRawBody, type ExpressLikeRequest, type RawBodyRequest, type WebhookMiddleware } from "./adapters/express.js";
 export { createNodeWebhookHandler, type NodeWebhookHandler } from "./adapters/node.js";
 export { createWebWebhookHandler, type WebWebhookHandler } from "./adapters/web.js";
 export { WebhookError, WEBHOOK_ERROR_STATUS, type WebhookErrorBody, type WebhookErrorCode, type SignatureErrorCode } from "./errors.js";
@@ -19,12 +19,15 @@ export {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   signWebhook,
+  signWebhookAsync,
   verifyWebhookSignature,
+  verifyWebhookSignatureAsync,
   type GetSigningMode,
   type HeaderSource,
   type SignedHeaders,
   type SignWebhookOptions,
   type VerifyResult,
+  type VerifyUsageErrorCode,
   type VerifyWebhookSignatureOptions,
 } from "./signature.js";
 export {

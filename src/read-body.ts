@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 
 export type ReadBodyResult =
-  | { ok: true; body: Buffer }
+  | { ok: true; body: Uint8Array }
   /** `already_parsed`: a body parser consumed the stream and kept no raw bytes (Express only). */
   | { ok: false; reason: "too_large" | "aborted" | "already_parsed" };
 
@@ -42,7 +42,7 @@ export function readNodeBody(request: IncomingMessage, limit: number): Promise<R
 
 /** Reads a Fetch API body into bytes, stopping at `limit` bytes. */
 export async function readWebBody(request: Request, limit: number): Promise<ReadBodyResult> {
-  if (request.body === null) return { ok: true, body: Buffer.alloc(0) };
+  if (request.body === null) return { ok: true, body: new Uint8Array(0) };
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -61,7 +61,19 @@ export async function readWebBody(request: Request, limit: number): Promise<Read
   } catch {
     return { ok: false, reason: "aborted" };
   }
-  return { ok: true, body: Buffer.concat(chunks, size) };
+  return { ok: true, body: concat(chunks, size) };
+}
+
+/** Joins chunks without Buffer, which runtimes such as workerd lack. */
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
 
 /**

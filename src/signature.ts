@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { equalSync, fromHex, hmacSync, hmacWeb, nodeCrypto, toHex, verifyWeb } from "./crypto.js";
 import type { SignatureErrorCode } from "./errors.js";
 
 export const SIGNATURE_HEADER = "x-vizochok-signature";
@@ -35,7 +35,8 @@ export type SignedHeaders = {
 };
 
 /**
- * Signs a webhook exactly as VIZOCHOK does: HMAC-SHA256 over `"{timestamp}.{raw body}"`.
+ * Signs a webhook exactly as VIZOCHOK does: HMAC-SHA256 over `"{timestamp}.{raw body}"`. Needs
+ * `node:crypto` (Node, Deno, Bun, workerd with `nodejs_compat`); `signWebhookAsync` runs anywhere.
  *
  * @example
  * const body = JSON.stringify({ skus: ["milk-001"], store_id: "store-1" });
@@ -43,7 +44,26 @@ export type SignedHeaders = {
  * await fetch(url, { method: "POST", body, headers: { ...headers, "content-type": "application/json" } });
  */
 export function signWebhook(options: SignWebhookOptions): SignedHeaders {
-  if (typeof options.secret !== "string" || options.secret.length === 0) {
+  const { timestamp, payload } = signingInput(options);
+  const digest = hmacSync(options.secret, `${timestamp}.`, payload);
+  if (digest === undefined) throw new TypeError("signWebhook needs node:crypto, which this runtime lacks; use signWebhookAsync");
+  return { "X-VIZOCHOK-Signature": `sha256=${toHex(digest)}`, "X-VIZOCHOK-Timestamp": String(timestamp) };
+}
+
+/**
+ * `signWebhook` on any runtime: Web Crypto where `node:crypto` is absent.
+ *
+ * @example
+ * const headers = await signWebhookAsync({ secret, body });
+ */
+export async function signWebhookAsync(options: SignWebhookOptions): Promise<SignedHeaders> {
+  const { timestamp, payload } = signingInput(options);
+  const digest = hmacSync(options.secret, `${timestamp}.`, payload) ?? (await hmacWeb(options.secret, `${timestamp}.`, payload));
+  return { "X-VIZOCHOK-Signature": `sha256=${toHex(digest)}`, "X-VIZOCHOK-Timestamp": String(timestamp) };
+}
+
+function signingInput(options: SignWebhookOptions): { timestamp: number; payload: Uint8Array | string } {
+  if (typeof options?.secret !== "string" || options.secret.length === 0) {
     throw new TypeError("signWebhook: secret must be a non-empty string");
   }
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
@@ -55,79 +75,152 @@ export function signWebhook(options: SignWebhookOptions): SignedHeaders {
     target: options.url,
     getSigning: options.getSigning ?? "empty-body",
   });
-  const digest = hmacHex(options.secret, String(timestamp), payload);
-  return { "X-VIZOCHOK-Signature": `sha256=${digest}`, "X-VIZOCHOK-Timestamp": String(timestamp) };
+  return { timestamp, payload };
 }
 
 export interface VerifyWebhookSignatureOptions {
   /** Accepted secrets, current first, then previous ones during a rotation. */
-  secrets: string | readonly string[];
+  secrets?: string | readonly string[];
+  /** The same as `secrets`, under the name the router and handlers take. */
+  secret?: string | readonly string[];
+  /** The request's headers: a Fetch `Headers`, or Node's / Express's header object. */
   headers: HeaderSource;
-  /** The body exactly as received (empty for GET). */
+  /** The body exactly as received (empty for GET): a string or bytes, never a parsed object. */
   rawBody: Uint8Array | string;
+  /** The request method; default `"POST"`. */
   method?: string;
   /** Request target (`/path?query`), used only with `getSigning: "path-and-query"`. */
   url?: string;
+  /** What a GET signature covers; default `"empty-body"`. */
   getSigning?: GetSigningMode;
   /** Current time in milliseconds; defaults to `Date.now()`. */
   now?: number;
+  /** The window, both ways, in seconds: finite and positive; default 300. */
   toleranceSeconds?: number;
 }
 
+/** A call that cannot be checked as made: the options or the body are not what the function takes. */
+export type VerifyUsageErrorCode = "invalid_options" | "parsed_body";
+
 export type VerifyResult =
   | { ok: true; secretIndex: number; timestamp: number; signature: string }
-  | { ok: false; code: SignatureErrorCode; message: string };
+  | { ok: false; code: SignatureErrorCode | VerifyUsageErrorCode; message: string };
 
 const SIGNATURE_PATTERN = /^sha256=([0-9a-fA-F]{64})$/;
 const TIMESTAMP_PATTERN = /^[0-9]{1,15}$/;
 
+type Checked =
+  | { ok: false; result: VerifyResult }
+  | { ok: true; secrets: readonly string[]; timestamp: number; prefix: string; digest: Uint8Array; hex: string; payload: Uint8Array | string };
+
 /**
  * Verifies VIZOCHOK's signature over the raw request bytes, in constant time, inside a two-sided
- * window. Never throws for bad input: every failure is a result with a stable code.
+ * window. Never throws: every failure, including options it cannot use and a body that was
+ * already parsed into an object, is a result with a stable code and a message naming the fix.
+ * Needs `node:crypto` (Node, Deno, Bun, workerd with `nodejs_compat`); elsewhere it answers
+ * `invalid_options` naming `verifyWebhookSignatureAsync`, which runs on Web Crypto.
+ *
+ * @example
+ * const result = verifyWebhookSignature({ secrets: process.env.VIZOCHOK_WEBHOOK_SECRET!, headers: req.headers, rawBody });
+ * if (!result.ok) return res.status(401).json({ error: result.code });
  */
 export function verifyWebhookSignature(options: VerifyWebhookSignatureOptions): VerifyResult {
-  const secrets = typeof options.secrets === "string" ? [options.secrets] : options.secrets;
-  if (secrets.length === 0 || secrets.some((s) => typeof s !== "string" || s.length === 0)) {
-    throw new TypeError("verifyWebhookSignature: secrets must be non-empty strings");
+  const checked = check(options);
+  if (!checked.ok) return checked.result;
+  if (nodeCrypto === undefined) {
+    return { ok: false, code: "invalid_options", message: "verifyWebhookSignature needs node:crypto, which this runtime lacks; use verifyWebhookSignatureAsync" };
   }
-  const signatureHeader = readHeader(options.headers, SIGNATURE_HEADER);
-  const timestampHeader = readHeader(options.headers, TIMESTAMP_HEADER);
-  if (signatureHeader === undefined) {
-    return fail("missing_signature", "X-VIZOCHOK-Signature header is missing");
+  for (let index = 0; index < checked.secrets.length; index++) {
+    const expected = hmacSync(checked.secrets[index]!, checked.prefix, checked.payload)!;
+    if (equalSync(expected, checked.digest)) return { ok: true, secretIndex: index, timestamp: checked.timestamp, signature: checked.hex };
   }
-  if (timestampHeader === undefined) {
-    return fail("missing_timestamp", "X-VIZOCHOK-Timestamp header is missing");
-  }
-  const match = SIGNATURE_PATTERN.exec(signatureHeader ?? "");
-  if (signatureHeader === null || match === null) {
-    return fail("malformed_signature", 'X-VIZOCHOK-Signature must be "sha256=" followed by 64 hex digits');
-  }
-  if (timestampHeader === null || !TIMESTAMP_PATTERN.test(timestampHeader)) {
-    return fail("malformed_timestamp", "X-VIZOCHOK-Timestamp must be unix seconds");
-  }
-  const timestamp = Number(timestampHeader);
-  const now = Math.floor((options.now ?? Date.now()) / 1000);
-  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  if (now - timestamp > tolerance) {
-    return fail("timestamp_too_old", `timestamp is more than ${tolerance} s in the past`);
-  }
-  if (timestamp - now > tolerance) {
-    return fail("timestamp_too_new", `timestamp is more than ${tolerance} s in the future`);
-  }
+  return fail("signature_mismatch", "signature does not match the request body");
+}
 
-  const received = Buffer.from(match[1]!, "hex");
-  const payload = signedPayload(options.method ?? "POST", {
-    body: options.rawBody,
-    target: options.url,
-    getSigning: options.getSigning ?? "empty-body",
-  });
-  for (let index = 0; index < secrets.length; index++) {
-    const expected = createHmac("sha256", secrets[index]!).update(`${timestampHeader}.`).update(payload).digest();
-    if (timingSafeEqual(expected, received)) {
-      return { ok: true, secretIndex: index, timestamp, signature: match[1]!.toLowerCase() };
+/**
+ * `verifyWebhookSignature` on any runtime: node:crypto where it exists, else Web Crypto, whose
+ * `verify` compares in constant time. Never rejects.
+ *
+ * @example
+ * const result = await verifyWebhookSignatureAsync({ secrets, headers: request.headers, rawBody: new Uint8Array(await request.arrayBuffer()) });
+ */
+export async function verifyWebhookSignatureAsync(options: VerifyWebhookSignatureOptions): Promise<VerifyResult> {
+  const checked = check(options);
+  if (!checked.ok) return checked.result;
+  if (nodeCrypto !== undefined) return verifyWebhookSignature(options);
+  for (let index = 0; index < checked.secrets.length; index++) {
+    if (await verifyWeb(checked.secrets[index]!, checked.prefix, checked.payload, checked.digest)) {
+      return { ok: true, secretIndex: index, timestamp: checked.timestamp, signature: checked.hex };
     }
   }
   return fail("signature_mismatch", "signature does not match the request body");
+}
+
+/** Everything but the HMAC: options, headers, the window, and the bytes that were signed. */
+function check(options: VerifyWebhookSignatureOptions): Checked {
+  const usage = (code: VerifyUsageErrorCode, message: string): Checked => ({ ok: false, result: { ok: false, code, message } });
+  if (options === null || typeof options !== "object") return usage("invalid_options", "verifyWebhookSignature takes one options object: { secrets, headers, rawBody }");
+  const given = options.secrets ?? options.secret;
+  const secrets = typeof given === "string" ? [given] : given;
+  if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== "string" || s.length === 0)) {
+    return usage("invalid_options", `secrets must be a non-empty string or a list of them (usually process.env.VIZOCHOK_WEBHOOK_SECRET), got ${describe(given)}`);
+  }
+  const { rawBody } = options;
+  if (typeof rawBody !== "string" && !(rawBody instanceof Uint8Array)) {
+    if (rawBody !== null && typeof rawBody === "object") {
+      return usage(
+        "parsed_body",
+        "rawBody was provided as a parsed object; the signature covers the raw bytes: pass the body exactly as received (a string or bytes), before any JSON parsing",
+      );
+    }
+    return usage("invalid_options", `rawBody must be the body exactly as received, a string or bytes (empty for GET), got ${describe(rawBody)}`);
+  }
+  if (options.headers === null || typeof options.headers !== "object") return usage("invalid_options", `headers must be the request's headers, got ${describe(options.headers)}`);
+  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  if (typeof tolerance !== "number" || !Number.isFinite(tolerance) || tolerance <= 0) {
+    return usage("invalid_options", `toleranceSeconds must be a finite number > 0, got ${describe(tolerance)}`);
+  }
+  const nowMs = options.now ?? Date.now();
+  if (typeof nowMs !== "number" || !Number.isFinite(nowMs)) return usage("invalid_options", `now must be a finite number of milliseconds, got ${describe(nowMs)}`);
+  const getSigning = options.getSigning ?? "empty-body";
+  if (getSigning !== "empty-body" && getSigning !== "path-and-query") return usage("invalid_options", `getSigning must be "empty-body" or "path-and-query", got ${describe(getSigning)}`);
+  const method = options.method ?? "POST";
+  if (typeof method !== "string") return usage("invalid_options", `method must be a string, got ${describe(method)}`);
+  if (getSigning === "path-and-query" && method.toUpperCase() === "GET" && (typeof options.url !== "string" || !isTarget(options.url))) {
+    return usage("invalid_options", 'getSigning "path-and-query" needs url: the request target (/path?query) or an absolute URL');
+  }
+
+  const signatureHeader = readHeader(options.headers, SIGNATURE_HEADER);
+  const timestampHeader = readHeader(options.headers, TIMESTAMP_HEADER);
+  if (signatureHeader === undefined) return { ok: false, result: fail("missing_signature", "X-VIZOCHOK-Signature header is missing") };
+  if (timestampHeader === undefined) return { ok: false, result: fail("missing_timestamp", "X-VIZOCHOK-Timestamp header is missing") };
+  const match = SIGNATURE_PATTERN.exec(signatureHeader ?? "");
+  if (signatureHeader === null || match === null) {
+    return { ok: false, result: fail("malformed_signature", 'X-VIZOCHOK-Signature must be "sha256=" followed by 64 hex digits') };
+  }
+  if (timestampHeader === null || !TIMESTAMP_PATTERN.test(timestampHeader)) {
+    return { ok: false, result: fail("malformed_timestamp", "X-VIZOCHOK-Timestamp must be unix seconds") };
+  }
+  const timestamp = Number(timestampHeader);
+  const now = Math.floor(nowMs / 1000);
+  if (now - timestamp > tolerance) return { ok: false, result: fail("timestamp_too_old", `timestamp is more than ${tolerance} s in the past`) };
+  if (timestamp - now > tolerance) return { ok: false, result: fail("timestamp_too_new", `timestamp is more than ${tolerance} s in the future`) };
+  const payload = signedPayload(method, { body: rawBody, target: options.url, getSigning });
+  const hex = match[1]!;
+  return { ok: true, secrets, timestamp, prefix: `${timestampHeader}.`, digest: fromHex(hex), hex: hex.toLowerCase(), payload };
+}
+
+function isTarget(url: string): boolean {
+  return url.startsWith("/") || URL.canParse(url);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === "string") return value.length === 0 ? "an empty string" : "a string";
+  if (typeof value === "number") return `the number ${String(value)}`;
+  return `a ${typeof value}`;
 }
 
 function fail(code: SignatureErrorCode, message: string): VerifyResult {
@@ -152,9 +245,6 @@ function pathAndQuery(target: string): string {
   return url.pathname + url.search;
 }
 
-function hmacHex(secret: string, timestamp: string, payload: Uint8Array | string): string {
-  return createHmac("sha256", secret).update(`${timestamp}.`).update(payload).digest("hex");
-}
 
 /**
  * `undefined` when absent, `null` when repeated (ambiguous, so treated as malformed), else the

@@ -1,10 +1,10 @@
-import { randomUUID } from "node:crypto";
+import { randomId } from "./crypto.js";
 import { createDispatcher } from "./core/dispatch.js";
 import { createReplayStage } from "./core/replay.js";
 import { errorResponse, payloadTooLarge, type CoreResponse } from "./core/responses.js";
 import { createRouter, DEFAULT_PATHS, type RouteMatch, type WebhookPaths } from "./core/routing.js";
 import { serializeError } from "./core/serialize-error.js";
-import { createVerifier } from "./core/verification.js";
+import { createVerifier, type Verification } from "./core/verification.js";
 import type { WebhookErrorCode } from "./errors.js";
 import type { WebhookHandlers, WebhookKind } from "./handlers.js";
 import { consoleLogger, type WebhookLogger } from "./logger.js";
@@ -79,7 +79,7 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
   const budgetMs = options.budgetMs ?? 4_500;
   const now = options.now ?? Date.now;
   const logger = options.logger ?? consoleLogger;
-  const newRequestId = options.generateRequestId ?? randomUUID;
+  const newRequestId = options.generateRequestId ?? randomId;
   const guard = options.replayGuard === false ? undefined : (options.replayGuard ?? createMemoryReplayGuard({ now }));
 
   const match = createRouter(paths, bodyLimit);
@@ -108,7 +108,11 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
   }
 
   function answer(kind: WebhookKind, request: CoreRequest, receivedAt: number, requestId: string): CoreResponse | Promise<CoreResponse> {
-    const verified = verify(request);
+    const verification = verify(request);
+    return verification instanceof Promise ? verification.then((verified) => afterVerification(kind, request, receivedAt, requestId, verified)) : afterVerification(kind, request, receivedAt, requestId, verification);
+  }
+
+  function afterVerification(kind: WebhookKind, request: CoreRequest, receivedAt: number, requestId: string, verified: Verification): CoreResponse | Promise<CoreResponse> {
     if (!verified.ok) return verified.response;
     const deadline = receivedAt + budgetMs;
     const { secretIndex } = verified.delivery;

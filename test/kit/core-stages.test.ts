@@ -36,19 +36,19 @@ describe("createVerifier()", () => {
   const verify = createVerifier({ secrets: ["whsec_new", SECRET], bodyLimit: 1000, toleranceSeconds: 300, getSigning: "empty-body", now: () => NOW });
   const body = productsBody();
 
-  it("names the secret that verified and the delivery's timestamp and signature", () => {
+  it("names the secret that verified and the delivery's timestamp and signature", async () => {
     const headers = signedPost(body);
-    const result = verify({ method: "POST", target: "/check-products", headers, rawBody: bytes(body) });
+    const result = await verify({ method: "POST", target: "/check-products", headers, rawBody: bytes(body) });
     expect(result).toEqual({
       ok: true,
       delivery: { secretIndex: 1, timestamp: NOW / 1000, signature: headers["X-VIZOCHOK-Signature"]!.slice("sha256=".length) },
     });
   });
 
-  it("401 signature_mismatch when one byte differs; 413 past the limit before any HMAC", () => {
-    const tampered = verify({ method: "POST", target: "/", headers: signedPost(body), rawBody: bytes(body.replace("store-1", "store-2")) });
+  it("401 signature_mismatch when one byte differs; 413 past the limit before any HMAC", async () => {
+    const tampered = await verify({ method: "POST", target: "/", headers: signedPost(body), rawBody: bytes(body.replace("store-1", "store-2")) });
     expect(tampered.ok === false && [tampered.response.status, tampered.response.error]).toEqual([401, "signature_mismatch"]);
-    const large = verify({ method: "POST", target: "/", headers: {}, rawBody: new Uint8Array(1001) });
+    const large = await verify({ method: "POST", target: "/", headers: {}, rawBody: new Uint8Array(1001) });
     expect(large.ok === false && large.response.status).toBe(413);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { signWebhook, verifyWebhookSignature, type GetSigningMode } from "vizochok-merchant-kit";
 
 interface Vector {
@@ -142,8 +142,84 @@ describe("verifyWebhookSignature() inputs", () => {
     });
   });
 
-  it("throws a TypeError for an empty secret list (a configuration bug, not a request problem)", () => {
-    expect(() => verifyWebhookSignature({ secrets: [], headers, rawBody: body, now })).toThrow(TypeError);
+  it("never throws: unusable options are a result naming the option and where the secret usually comes from", () => {
+    const call = (options: unknown) => verifyWebhookSignature(options as Parameters<typeof verifyWebhookSignature>[0]);
+    for (const secrets of [[], undefined, null, 42, ""]) {
+      const result = call({ secrets, headers, rawBody: body, now });
+      expect(result).toMatchObject({ ok: false, code: "invalid_options" });
+      expect(result.ok === false && result.message).toMatch(/^secrets must be a non-empty string .*VIZOCHOK_WEBHOOK_SECRET/);
+    }
+    expect(call(undefined)).toMatchObject({ ok: false, code: "invalid_options" });
+    expect(call({ secrets: "s", headers: undefined, rawBody: body, now })).toMatchObject({ ok: false, code: "invalid_options", message: expect.stringContaining("headers") });
+    expect(call({ secrets: "s", headers, rawBody: body, now, toleranceSeconds: Number.NaN })).toMatchObject({ ok: false, code: "invalid_options", message: "toleranceSeconds must be a finite number > 0, got the number NaN" });
+    expect(call({ secrets: "s", headers, rawBody: body, now, toleranceSeconds: -1 })).toMatchObject({ ok: false, code: "invalid_options" });
+    expect(call({ secrets: "s", headers: {}, rawBody: "", method: "GET", getSigning: "path-and-query", now })).toMatchObject({ ok: false, code: "invalid_options", message: expect.stringContaining("needs url") });
     expect(() => signWebhook({ secret: "", body })).toThrow(/secret/);
+  });
+
+  it("a parsed body gets a result saying so, instead of a TypeError", () => {
+    const result = verifyWebhookSignature({ secrets: "s", headers, rawBody: JSON.parse(body) as string, now });
+    expect(result).toMatchObject({ ok: false, code: "parsed_body" });
+    expect(result.ok === false && result.message).toContain("rawBody was provided as a parsed object");
+  });
+
+  it("accepts the router's option name, secret, for secrets", () => {
+    const signed = signWebhook({ secret: "whsec_router", body, timestamp: now / 1000 });
+    expect(verifyWebhookSignature({ secret: "whsec_router", headers: signed, rawBody: body, now })).toMatchObject({ ok: true, secretIndex: 0 });
+    expect(verifyWebhookSignature({ secret: ["old", "whsec_router"], headers: signed, rawBody: body, now })).toMatchObject({ ok: true, secretIndex: 1 });
+  });
+});
+
+describe("Web Crypto, where node:crypto is absent", () => {
+  const body = '{"skus":["milk-001"],"store_id":"store-1"}';
+  // A fresh copy of the kit's modules, loaded while the runtime offers no node:crypto (as in
+  // workerd without nodejs_compat, or a browser-platform bundle).
+  async function kitWithoutNodeCrypto() {
+    const original = process.getBuiltinModule;
+    vi.resetModules();
+    (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
+    try {
+      const crypto = await import("../../src/crypto.js");
+      const signature = await import("../../src/signature.js");
+      return { crypto, signature };
+    } finally {
+      process.getBuiltinModule = original;
+    }
+  }
+
+  it("every vector gets the same verdict from verifyWebhookSignatureAsync on Web Crypto", async () => {
+    const { crypto, signature } = await kitWithoutNodeCrypto();
+    expect(crypto.nodeCrypto).toBeUndefined();
+    for (const vector of file.vectors) {
+      const options = { secrets: vector.secrets, headers: vector.headers, rawBody: new Uint8Array(bodyOf(vector)), method: vector.method, now: vector.now * 1000, ...(vector.url === undefined ? {} : { url: vector.url }), ...(vector.get_signing === undefined ? {} : { getSigning: vector.get_signing }) };
+      const result = await signature.verifyWebhookSignatureAsync(options);
+      if (vector.expected.valid) expect(result, vector.name).toMatchObject({ ok: true, secretIndex: vector.expected.secret_index });
+      else expect(result, vector.name).toMatchObject({ ok: false, code: vector.expected.error });
+    }
+  });
+
+  it("signWebhookAsync signs what node:crypto signs; the synchronous functions name the async ones", async () => {
+    const { signature } = await kitWithoutNodeCrypto();
+    const web = await signature.signWebhookAsync({ secret: "whsec_web", body, timestamp: 1_767_225_600 });
+    expect(web).toEqual(signWebhook({ secret: "whsec_web", body, timestamp: 1_767_225_600 }));
+    expect(() => signature.signWebhook({ secret: "whsec_web", body })).toThrow(/use signWebhookAsync/);
+    expect(signature.verifyWebhookSignature({ secrets: "whsec_web", headers: web, rawBody: body, now: 1_767_225_600_000 })).toMatchObject({ ok: false, code: "invalid_options", message: expect.stringContaining("verifyWebhookSignatureAsync") });
+  });
+
+  it("the fetch handler verifies on Web Crypto: signed 200, one flipped byte 401", async () => {
+    const original = process.getBuiltinModule;
+    vi.resetModules();
+    (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
+    let web: typeof import("../../src/adapters/web.js");
+    try {
+      web = await import("../../src/adapters/web.js");
+    } finally {
+      process.getBuiltinModule = original;
+    }
+    const handle = web.createWebWebhookHandler({ secret: "whsec_web", handlers: { products: ({ skus }) => ({ products: skus.map((sku) => ({ sku, price: 1, in_stock: true })) }) }, logger: { info() {}, warn() {}, error() {} } });
+    const send = (text: string) => handle(new Request("http://shop/check-products", { method: "POST", body: text, headers: { "content-type": "application/json", ...signWebhook({ secret: "whsec_web", body }) } }));
+    expect((await send(body)).status).toBe(200);
+    const tampered = await send(body.replace("store-1", "store-2"));
+    expect([tampered.status, ((await tampered.json()) as { error: string }).error]).toEqual([401, "signature_mismatch"]);
   });
 });

@@ -75,7 +75,7 @@ describe("vizochok-kit init", () => {
       env: { ...quietNpm, VIZOCHOK_WEBHOOK_SECRET: secret },
       encoding: "utf8",
     });
-    expect(contract.stdout).toMatch(/33 passed/);
+    expect(contract.stdout).toMatch(/\b[1-9]\d* passed, 0 failed/);
     expect(contract.status).toBe(0);
   });
 });
