@@ -6,6 +6,10 @@ export default defineConfig({
   resolve: {
     alias: {
       "vizochok-merchant-kit/testing": fileURLToPath(new URL("./src/testing/index.ts", import.meta.url)),
+      "vizochok-merchant-kit/contract": fileURLToPath(new URL("./src/contract.ts", import.meta.url)),
+      "vizochok-merchant-kit/express": fileURLToPath(new URL("./src/express.ts", import.meta.url)),
+      "vizochok-merchant-kit/node": fileURLToPath(new URL("./src/node.ts", import.meta.url)),
+      "vizochok-merchant-kit/web": fileURLToPath(new URL("./src/web.ts", import.meta.url)),
       "vizochok-merchant-kit": fileURLToPath(new URL("./src/index.ts", import.meta.url)),
     },
   },

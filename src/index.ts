@@ -1,42 +1,4 @@
 export { createWebhookRouter, captureRawBody, type ExpressLikeRequest, type RawBodyRequest, type WebhookMiddleware } from "./adapters/express.js";
 export { createNodeWebhookHandler, type NodeWebhookHandler } from "./adapters/node.js";
 export { createWebWebhookHandler, type WebWebhookHandler } from "./adapters/web.js";
-export { WebhookError, WEBHOOK_ERROR_STATUS, type WebhookErrorBody, type WebhookErrorCode, type SignatureErrorCode } from "./errors.js";
-export type { CompleteWebhookHandlers, WebhookContext, WebhookHandlers, WebhookKind } from "./handlers.js";
-export { consoleLogger, silentLogger, type WebhookLogger } from "./logger.js";
-export { parseCartRequest, type ParsedCartRequest } from "./parse-cart-request.js";
-export {
-  createMemoryReplayGuard,
-  type MemoryReplayGuard,
-  type MemoryReplayGuardOptions,
-  type ReplayGuard,
-  type ReplayLookup,
-  type StoredAnswer,
-} from "./replay-guard.js";
-export * from "./schemas.js";
-export {
-  DEFAULT_TOLERANCE_SECONDS,
-  SIGNATURE_HEADER,
-  TIMESTAMP_HEADER,
-  signWebhook,
-  signWebhookAsync,
-  verifyWebhookSignature,
-  verifyWebhookSignatureAsync,
-  type GetSigningMode,
-  type HeaderSource,
-  type SignedHeaders,
-  type SignWebhookOptions,
-  type VerifyResult,
-  type VerifyUsageErrorCode,
-  type VerifyWebhookSignatureOptions,
-} from "./signature.js";
-export {
-  DEFAULT_PATHS,
-  createWebhookCore,
-  type CoreRequest,
-  type CoreResponse,
-  type RouteMatch,
-  type WebhookCore,
-  type WebhookKitOptions,
-  type WebhookPaths,
-} from "./webhook-core.js";
+export * from "./common.js";

@@ -56,14 +56,23 @@ describe("the installed package", () => {
     expect(verifyWebhookSignature({ secrets: "whsec_installed", headers, rawBody: body, now: 1_767_225_600_000 })).toMatchObject({ ok: true });
   });
 
-  it("imports vizochok-merchant-kit/testing without vitest installed", () => {
-    expect(existsSync(join(project, "node_modules", "vitest"))).toBe(false);
+  it("installs zod and nothing native: no express, ws, better-sqlite3 or vitest; every entry but /testing loads", () => {
+    for (const absent of ["express", "ws", "better-sqlite3", "vitest", "tsx"]) expect(existsSync(join(project, "node_modules", absent)), absent).toBe(false);
+    expect(existsSync(join(project, "node_modules", "zod"))).toBe(true);
     const output = execFileSync(
       process.execPath,
-      ["--input-type=module", "-e", 'const m = await import("vizochok-merchant-kit/testing"); console.log(typeof m.defineContractSuite, typeof m.runContract, m.CONTRACT_CASES.length)'],
+      [
+        "--input-type=module",
+        "-e",
+        `const entries = ["vizochok-merchant-kit", "vizochok-merchant-kit/web", "vizochok-merchant-kit/node", "vizochok-merchant-kit/express", "vizochok-merchant-kit/contract"];
+         const loaded = await Promise.all(entries.map((entry) => import(entry)));
+         console.log(loaded.map((m) => Object.keys(m).length > 0).join(" "), typeof loaded[4].defineContractSuite, loaded[4].CONTRACT_CASES.length > 0);
+         await import("vizochok-merchant-kit/testing").then(() => console.log("testing loaded"), (error) => console.log(error.code));`,
+      ],
       { cwd: project, encoding: "utf8" },
     );
-    expect(output.trim()).toBe(`function function ${CONTRACT_CASES.length}`);
+    // The stub needs its optional peers (ws, better-sqlite3); the contract suite does not.
+    expect(output.trim().split("\n")).toEqual(["true true true true true function true", "ERR_MODULE_NOT_FOUND"]);
   });
 
   it("serves a signed request through the installed kit and refuses a forged one", () => {

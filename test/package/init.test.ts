@@ -41,9 +41,10 @@ describe("vizochok-kit init", () => {
     const manifest = JSON.parse(readFileSync(join(store, "package.json"), "utf8")) as { name: string; scripts: Record<string, string>; dependencies: Record<string, string> };
     expect(manifest.name).toBe("my-store");
     expect(manifest.scripts.start).toBe("tsx src/main.ts");
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(["better-sqlite3", "express", "tsx", "vizochok-merchant-kit", "zod"]);
-    const written = readdirSync(join(store, "src")).sort();
-    const expected = readdirSync(join(root, "reference-store")).filter((file) => file.endsWith(".ts") && file !== "demo.ts").sort();
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(["better-sqlite3", "express", "pg", "tsx", "vizochok-merchant-kit", "zod"]);
+    const written = readdirSync(join(store, "src"), { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".ts")).sort();
+    const expected = readdirSync(join(root, "reference-store"), { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".ts") && file !== "demo.ts").sort();
+    expect(written).toContain(join("postgres", "app.ts"));
     expect(written).toEqual(expected);
     for (const file of written) expect(readFileSync(join(store, "src", file), "utf8")).toBe(readFileSync(join(root, "reference-store", file), "utf8"));
     expect(existsSync(join(store, "fixtures", "catalog.json"))).toBe(true);

@@ -62,6 +62,7 @@ function build(dir: string): PackedKit {
     if (entry.startsWith("!") || entry === "dist") continue;
     // A glob ("reference-store/*.ts") copies its directory; npm pack applies the pattern.
     const path = entry.includes("*") ? entry.slice(0, entry.indexOf("/")) : entry;
+    if (existsSync(join(stage, path)) && entry.includes("*")) continue;
     if (existsSync(join(root, path))) cpSync(join(root, path), join(stage, path), { recursive: true });
   }
   for (const file of ["package.json", "bin", "tsconfig.json", "tsconfig.build.json"]) cpSync(join(root, file), join(stage, file), { recursive: true });

@@ -9,7 +9,7 @@ const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** Reference-store files that are the repository's demo, not the store. */
 const NOT_THE_STORE = new Set(["demo.ts"]);
 /** The store's own dependencies, at the ranges this package is built and tested with. */
-const STORE_DEPENDENCIES = ["better-sqlite3", "express", "tsx", "zod"] as const;
+const STORE_DEPENDENCIES = ["better-sqlite3", "express", "pg", "tsx", "zod"] as const;
 
 export const initCommand: Command = {
   name: "init",
@@ -17,7 +17,7 @@ export const initCommand: Command = {
   usage: `vizochok-kit init [DIR]
 
 Writes the reference store, a complete merchant backend on this kit (products, per-store prices
-and stock, carts and an audit log in SQLite), into DIR (default: the current directory) as a
+and stock, carts and an audit log in SQLite, or PostgreSQL with DATABASE_URL), into DIR (default: the current directory) as a
 project of its own: package.json, src/, the demo catalog and a contract config. Then:
 
   cd DIR && npm install && npm start     # http://localhost:3000, webhooks under /api/vizochok
@@ -31,7 +31,9 @@ Nothing is overwritten: init stops if any file it would write exists.
     if (positionals.length > 1) throw new UsageError("name one directory");
     const target = resolve(io.cwd, positionals[0] ?? ".");
     const kit = JSON.parse(await readFile(join(PACKAGE_ROOT, "package.json"), "utf8")) as Manifest;
-    const sources = (await readdir(join(PACKAGE_ROOT, "reference-store"))).filter((file) => file.endsWith(".ts") && !NOT_THE_STORE.has(file)).sort();
+    const sources = (await readdir(join(PACKAGE_ROOT, "reference-store"), { recursive: true }))
+      .filter((file) => file.endsWith(".ts") && !NOT_THE_STORE.has(file))
+      .sort();
     if (!sources.includes("main.ts")) throw new Error(`the package has no reference store in ${join(PACKAGE_ROOT, "reference-store")}`);
 
     const files = new Map<string, { from: string } | { text: string }>();
@@ -113,7 +115,8 @@ Written by \`vizochok-kit init\` (vizochok-merchant-kit ${version}): a merchant 
 VIZOCHOK's three webhooks from SQLite.
 
 \`\`\`sh
-npm install && npm start   # http://localhost:3000; PORT, DATABASE_PATH, VIZOCHOK_WEBHOOK_SECRET
+npm install && npm start   # http://localhost:3000; PORT, DATABASE_PATH (SQLite), VIZOCHOK_WEBHOOK_SECRET
+DATABASE_URL=postgres://user@host/db npm start   # the same store on PostgreSQL
 npm run contract           # the contract suite against the running store (needs VIZOCHOK_WEBHOOK_SECRET)
 \`\`\`
 

@@ -1,0 +1,2 @@
+import { route } from "./app.mjs";
+export default { fetch: route };
