@@ -1,6 +1,7 @@
 import type { Database } from "better-sqlite3";
 import express, { type Express } from "express";
-import { createWebhookRouter, type WebhookLogger } from "vizochok-merchant-kit";
+import { createWebhookRouter, type IdenticalRequestPolicy, type WebhookLogger } from "vizochok-merchant-kit";
+import { withAnswerRecord } from "./answer-record.js";
 import { createAuditLog, withAudit, type AuditLog } from "./audit-log.js";
 import { DEFAULT_CATALOG_PATH, loadCatalog, type Catalog } from "./catalog.js";
 import { openDatabase, prepareDatabase } from "./database.js";
@@ -29,6 +30,8 @@ export interface StoreAppOptions {
   /** Time the store has to answer a webhook. Default 4,500 ms of VIZOCHOK's 5 s. */
   budgetMs?: number;
   logger?: WebhookLogger;
+  /** A byte-identical cart POST within 1 s of the first, after its answer: run it (default) or answer 409. */
+  identicalRequests?: IdenticalRequestPolicy;
   /** Loaded into an empty database: a catalog, a path to one, or `false`. Default `fixtures/catalog.json`. */
   seed?: Catalog | string | false;
 }
@@ -78,7 +81,9 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
     });
     const logger = options.logger ?? createJsonLogger();
     const audit = createAuditLog(db, { logger });
-    // Outer transaction for a cart change and its audit row; the store's own becomes a savepoint.
+    const replayGuard = createSqliteReplayGuard({ db, now });
+    // One transaction for a cart change, its audit row and its recorded answer; the store's own
+    // becomes a savepoint.
     const unit = db.transaction((work: () => unknown) => work());
     const app = express();
     app.disable("x-powered-by");
@@ -86,14 +91,15 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
       WEBHOOK_MOUNT,
       createWebhookRouter({
         secret: options.secret,
-        handlers: withAudit(createStoreHandlers(store), {
+        handlers: withAudit(withAnswerRecord(createStoreHandlers(store), replayGuard), {
           audit,
           now,
           budgetMs,
           logger,
           atomically: (work) => unit.immediate(work) as ReturnType<typeof work>,
         }),
-        replayGuard: createSqliteReplayGuard({ db, now }),
+        replayGuard,
+        ...(options.identicalRequests !== undefined && { identicalRequests: options.identicalRequests }),
         budgetMs,
         now,
         logger,

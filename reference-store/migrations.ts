@@ -93,6 +93,26 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX replay_guard_by_expiry ON replay_guard (expires_at);
   `,
+  // 3: the replay guard's claim token (fences every write about a delivery), the first copy's
+  // arrival, and when the answer was handed back. A committed answer keeps answering copies.
+  `
+  CREATE TABLE replay_guard_next (
+    key         TEXT PRIMARY KEY,
+    path        TEXT NOT NULL,
+    claim       TEXT NOT NULL,     -- the token of the request that holds the delivery now
+    arrived_at  INTEGER NOT NULL,  -- when the first copy arrived
+    claimed_at  INTEGER NOT NULL,  -- when the current claim was taken (a takeover renews it)
+    expires_at  INTEGER NOT NULL,
+    status      INTEGER,           -- NULL until an answer commits (with the change it answers)
+    body        TEXT,
+    answered_at INTEGER            -- NULL until the answer was handed back
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO replay_guard_next (key, path, claim, arrived_at, claimed_at, expires_at, status, body)
+    SELECT key, path, '', started_at, started_at, expires_at, status, body FROM replay_guard;
+  DROP TABLE replay_guard;
+  ALTER TABLE replay_guard_next RENAME TO replay_guard;
+  CREATE INDEX replay_guard_by_expiry ON replay_guard (expires_at);
+  `,
 ];
 
 /**
@@ -100,7 +120,7 @@ export const MIGRATIONS: readonly string[] = [
  * an IMMEDIATE transaction that re-reads the version first.
  *
  * @example
- * migrate(db); // → 2
+ * migrate(db); // → 3
  */
 export function migrate(db: Database): number {
   const version = () => db.pragma("user_version", { simple: true }) as number;

@@ -1,71 +1,135 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Database } from "better-sqlite3";
-import type { ReplayGuard, ReplayLookup, StoredAnswer } from "vizochok-merchant-kit";
+import {
+  DEFAULT_ABANDON_AFTER_MS,
+  judgeDelivery,
+  ReplayClaimLostError,
+  type ReplayClaim,
+  type ReplayDelivery,
+  type ReplayGuard,
+  type ReplayLookup,
+  type StoredAnswer,
+} from "vizochok-merchant-kit";
 
 export interface SqliteReplayGuardOptions {
   db: Database;
+  /** The store's clock: arrival, claim and answer times are all read from it. */
   now?: () => number;
   /**
-   * A delivery still marked in progress after this long belongs to a process that died; its
-   * re-delivery may run. Default 5,000 ms, VIZOCHOK's timeout: by then it has given up waiting.
+   * A delivery still in flight after this long belongs to a process that died before anything
+   * committed; a copy may take it over. Default 5,000 ms, VIZOCHOK's timeout.
    */
   abandonAfterMs?: number;
   /** Expired entries are deleted once every this many new deliveries. Default 256. */
   sweepEvery?: number;
 }
 
+/** The SQLite guard: the kit's `ReplayGuard`, plus the answer write a store makes with its change. */
+export interface SqliteReplayGuard extends ReplayGuard {
+  begin(delivery: ReplayDelivery): ReplayLookup;
+  complete(claim: ReplayClaim, answer: StoredAnswer): void;
+  release(claim: ReplayClaim): void;
+  /**
+   * Records the answer inside the caller's open transaction, fenced by the claim. Throws
+   * `ReplayClaimLostError` when the claim is no longer the record's (another process took the
+   * delivery over), so the transaction — the change with it — rolls back.
+   */
+  commitAnswer(claim: ReplayClaim, answer: StoredAnswer): void;
+}
+
 interface Row {
   path: string;
-  started_at: number;
+  claim: string;
+  arrived_at: number;
+  claimed_at: number;
   expires_at: number;
   status: number | null;
   body: string | null;
+  answered_at: number | null;
 }
 
 /**
  * A replay guard kept in the store's SQLite database, so every process serving one database file
- * recognises a re-delivery that another one answered.
+ * applies the same rule (see the kit's `ReplayGuard`) on the store's clock, and the reference
+ * store records each answer in the transaction that makes its change.
  *
  * @example
- * createWebhookRouter({ secret, handlers, replayGuard: createSqliteReplayGuard({ db }) });
+ * const replayGuard = createSqliteReplayGuard({ db });
+ * createWebhookRouter({ secret, handlers, replayGuard });
  */
-export function createSqliteReplayGuard(options: SqliteReplayGuardOptions): ReplayGuard {
+export function createSqliteReplayGuard(options: SqliteReplayGuardOptions): SqliteReplayGuard {
   const { db } = options;
   const now = options.now ?? Date.now;
-  const abandonAfterMs = options.abandonAfterMs ?? 5_000;
+  const abandonAfterMs = options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS;
   const sweepEvery = options.sweepEvery ?? 256;
+  // Keys are hashed: enough to recognise a copy, useless to replay.
   const hash = (key: string) => createHash("sha256").update(key).digest("base64url");
 
-  const find = db.prepare<[string], Row>("SELECT path, started_at, expires_at, status, body FROM replay_guard WHERE key = ?");
-  const claim = db.prepare<[string, string, number, number]>(`
-    INSERT INTO replay_guard (key, path, started_at, expires_at) VALUES (?, ?, ?, ?)
-    ON CONFLICT (key) DO UPDATE SET path = excluded.path, started_at = excluded.started_at,
-      expires_at = excluded.expires_at, status = NULL, body = NULL`);
-  const complete = db.prepare<[number, string, string]>("UPDATE replay_guard SET status = ?, body = ? WHERE key = ?");
-  const release = db.prepare<[string]>("DELETE FROM replay_guard WHERE key = ?");
+  const find = db.prepare<[string], Row>(
+    "SELECT path, claim, arrived_at, claimed_at, expires_at, status, body, answered_at FROM replay_guard WHERE key = ?",
+  );
+  const start = db.prepare<[string, string, string, number, number, number]>(`
+    INSERT INTO replay_guard (key, path, claim, arrived_at, claimed_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (key) DO UPDATE SET path = excluded.path, claim = excluded.claim, arrived_at = excluded.arrived_at,
+      claimed_at = excluded.claimed_at, expires_at = excluded.expires_at, status = NULL, body = NULL, answered_at = NULL`);
+  const reclaim = db.prepare<[string, number, string]>(
+    "UPDATE replay_guard SET claim = ?, claimed_at = ?, status = NULL, body = NULL, answered_at = NULL WHERE key = ?",
+  );
+  const commit = db.prepare<[number, string, string, string]>(
+    "UPDATE replay_guard SET status = ?, body = ? WHERE key = ? AND claim = ? AND status IS NULL",
+  );
+  const complete = db.prepare<[number, string, number, string, string]>(
+    "UPDATE replay_guard SET status = coalesce(status, ?), body = coalesce(body, ?), answered_at = ? WHERE key = ? AND claim = ?",
+  );
+  const release = db.prepare<[string, string]>("DELETE FROM replay_guard WHERE key = ? AND claim = ? AND status IS NULL");
   const sweep = db.prepare<[number]>("DELETE FROM replay_guard WHERE expires_at <= ?");
   let claims = 0;
 
-  const begin = db.transaction((key: string, path: string, expiresAt: number): ReplayLookup => {
+  const begin = db.transaction((delivery: ReplayDelivery): ReplayLookup => {
     const at = now();
+    const key = hash(delivery.key);
+    const arrivedAt = at - Math.max(0, delivery.ageMs);
     const row = find.get(key);
-    if (row !== undefined && row.expires_at > at) {
-      if (row.path !== path) return { state: "other_path" };
-      if (row.status !== null) return { state: "done", answer: { status: row.status, body: row.body ?? "" } };
-      if (at - row.started_at < abandonAfterMs) return { state: "pending" };
+    const record = row && {
+      path: row.path,
+      arrivedAt: row.arrived_at,
+      claimedAt: row.claimed_at,
+      expiresAt: row.expires_at,
+      answer: row.status === null ? undefined : { status: row.status, body: row.body ?? "" },
+      answeredAt: row.answered_at ?? undefined,
+    };
+    const verdict = judgeDelivery(record, { path: delivery.path, arrivedAt, identical: delivery.identical }, { at, abandonAfterMs });
+    switch (verdict) {
+      case "pending":
+      case "duplicate":
+      case "other_path":
+        return { state: verdict };
+      case "done":
+        return { state: "done", answer: record!.answer! };
+      case "reclaim": {
+        const token = randomUUID();
+        reclaim.run(token, at, key);
+        return { state: "new", claim: { key: delivery.key, token } };
+      }
+      case "new": {
+        const token = randomUUID();
+        start.run(key, delivery.path, token, arrivedAt, at, delivery.expiresAt);
+        if (++claims % sweepEvery === 0) sweep.run(at);
+        return { state: "new", claim: { key: delivery.key, token } };
+      }
     }
-    claim.run(key, path, at, expiresAt);
-    if (++claims % sweepEvery === 0) sweep.run(at);
-    return { state: "new" };
   });
 
   return {
-    begin: (key, path, expiresAt) => begin.immediate(hash(key), path, expiresAt),
-    complete(key, answer: StoredAnswer) {
-      complete.run(answer.status, answer.body, hash(key));
+    begin: (delivery) => begin.immediate(delivery),
+    commitAnswer(claim, answer) {
+      if (commit.run(answer.status, answer.body, hash(claim.key), claim.token).changes !== 1) throw new ReplayClaimLostError();
     },
-    release(key) {
-      release.run(hash(key));
+    complete(claim, answer) {
+      complete.run(answer.status, answer.body, now(), hash(claim.key), claim.token);
+    },
+    release(claim) {
+      release.run(hash(claim.key), claim.token);
     },
   };
 }

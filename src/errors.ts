@@ -15,6 +15,7 @@ export const WEBHOOK_ERROR_STATUS = {
   invalid_request: 400,
   not_found: 404,
   method_not_allowed: 405,
+  duplicate_delivery: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   body_already_parsed: 500,

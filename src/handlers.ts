@@ -9,6 +9,7 @@ import type {
   ProductsAnswer,
   ProductsRequest,
 } from "./schemas.js";
+import type { ReplayClaim, StoredAnswer } from "./replay-guard.js";
 
 export type WebhookKind = "products" | "cart" | "cart_get";
 
@@ -25,6 +26,17 @@ export interface WebhookContext {
   /** Index into the configured secrets of the one that verified this request. */
   secretIndex: number;
   requestId: string;
+  /**
+   * Cart POSTs behind a replay guard: this delivery's claim. A store whose guard lives in its own
+   * database records the answer with the change, in the same transaction (see `ReplayGuard`).
+   */
+  replay?: DeliveryClaim;
+}
+
+/** A replay claim as a handler sees it. */
+export interface DeliveryClaim extends ReplayClaim {
+  /** The answer exactly as the kit will send and record it; throws when it breaks the contract. */
+  stored(answer: CartResponse): StoredAnswer;
 }
 
 type Answer<T> = T | Promise<T>;

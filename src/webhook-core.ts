@@ -8,7 +8,7 @@ import { createVerifier, type Verification } from "./core/verification.js";
 import type { WebhookErrorCode } from "./errors.js";
 import type { WebhookHandlers, WebhookKind } from "./handlers.js";
 import { consoleLogger, type WebhookLogger } from "./logger.js";
-import { createMemoryReplayGuard, type ReplayGuard } from "./replay-guard.js";
+import { createMemoryReplayGuard, type IdenticalRequestPolicy, type ReplayGuard } from "./replay-guard.js";
 import { DEFAULT_TOLERANCE_SECONDS, type GetSigningMode, type HeaderSource } from "./signature.js";
 
 export { DEFAULT_PATHS, type CoreResponse, type RouteMatch, type WebhookPaths };
@@ -27,6 +27,12 @@ export interface WebhookKitOptions {
   getSigning?: GetSigningMode;
   /** Where POST deliveries are remembered; `false` turns the guard off. Default: in memory. */
   replayGuard?: ReplayGuard | false;
+  /**
+   * A byte-identical cart POST that arrives after the first was answered and less than 1 s after
+   * it arrived is a new request (a shopper adding the same product again): `"apply"` runs it,
+   * `"refuse"` answers `409 duplicate_delivery`. Default `"apply"`.
+   */
+  identicalRequests?: IdenticalRequestPolicy;
   logger?: WebhookLogger;
   now?: () => number;
   generateRequestId?: () => string;
@@ -84,7 +90,11 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
 
   const match = createRouter(paths, bodyLimit);
   const verify = createVerifier({ secrets, bodyLimit, toleranceSeconds, getSigning: options.getSigning ?? "empty-body", now });
-  const replay = createReplayStage({ guard, toleranceSeconds, now, logger });
+  const identical = options.identicalRequests ?? "apply";
+  if (identical !== "apply" && identical !== "refuse") {
+    throw new TypeError('vizochok-merchant-kit: `identicalRequests` must be "apply" or "refuse"');
+  }
+  const replay = createReplayStage({ guard, toleranceSeconds, identical, now, logger });
   const dispatch = createDispatcher({ handlers: options.handlers, budgetMs, now, logger });
 
   async function handle(kind: WebhookKind, request: CoreRequest): Promise<CoreResponse> {
@@ -116,8 +126,10 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
     if (!verified.ok) return verified.response;
     const deadline = receivedAt + budgetMs;
     const { secretIndex } = verified.delivery;
-    return replay({ ...verified.delivery, kind, path: request.path, requestId, deadline }, () =>
-      dispatch({ kind, rawBody: request.rawBody, query: request.query, requestId, deadline, secretIndex }),
+    // The configured path, so a copy sent with a trailing slash is still the same endpoint.
+    const path = kind === "cart" ? paths.cart : request.path;
+    return replay({ ...verified.delivery, kind, path, requestId, receivedAt, deadline }, (claim) =>
+      dispatch({ kind, rawBody: request.rawBody, query: request.query, requestId, deadline, secretIndex, claim }),
     );
   }
 

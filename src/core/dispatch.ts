@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { WebhookContext, WebhookHandlers, WebhookKind } from "../handlers.js";
 import type { WebhookLogger } from "../logger.js";
 import { parseCartRequest } from "../parse-cart-request.js";
+import type { ReplayClaim, StoredAnswer } from "../replay-guard.js";
 import { CartGetQuery, CartGetResponse, CartResponse, ProductsRequest, ProductsResponse, type CartRequest } from "../schemas.js";
 import { checkAnswer } from "./answer-check.js";
 import { errorResponse, jsonResponse, type CoreResponse } from "./responses.js";
@@ -23,6 +24,8 @@ export interface DispatchRequest {
   requestId: string;
   deadline: number;
   secretIndex: number;
+  /** The replay guard's claim on a cart POST; the handler sees it as `context.replay`. */
+  claim: ReplayClaim | undefined;
 }
 
 type HandlerContext = WebhookContext & { abort(): void };
@@ -123,6 +126,7 @@ function makeContext(request: DispatchRequest, storeId: string, sessionId: strin
     requestId: request.requestId,
     deadline: request.deadline,
     secretIndex: request.secretIndex,
+    ...(request.claim !== undefined && { replay: { ...request.claim, stored: storedCartAnswer } }),
     get signal() {
       if (controller === undefined) {
         controller = new AbortController();
@@ -135,6 +139,13 @@ function makeContext(request: DispatchRequest, storeId: string, sessionId: strin
       controller?.abort();
     },
   };
+}
+
+/** A cart answer exactly as the kit sends and records it. */
+function storedCartAnswer(answer: unknown): StoredAnswer {
+  const checked = CartResponse.safeParse(answer);
+  if (!checked.success) throw new TypeError("the cart answer does not match the contract");
+  return { status: 200, body: JSON.stringify(checked.data) };
 }
 
 const TIMED_OUT = Symbol("timed out");

@@ -67,8 +67,9 @@ try {
   for (const target of [100_000, 200_000, 400_000]) {
     for (; n < target; n++) {
       const key = `${1767225600 + (n % 600)}.${n.toString(16).padStart(64, "0")}`;
-      guard.begin(key, "/api/vizochok/check-products", Date.now() + 600_000);
-      guard.complete(key, { status: 200, body: `{"ok":true}` });
+      const seen = guard.begin({ key, path: "/cart", expiresAt: Date.now() + 600_000, ageMs: 0, identical: "apply" });
+      if (seen.state !== "new") throw new Error(`delivery ${n} was not new: ${seen.state}`);
+      guard.complete(seen.claim, { status: 200, body: `{"ok":true}` });
     }
     grown = heap() - before;
     sizes.push(`${target.toLocaleString("en")} deliveries → ${guard.size.toLocaleString("en")} entries, +${grown.toFixed(1)} MiB heap`);

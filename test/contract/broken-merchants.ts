@@ -9,6 +9,8 @@ import {
   signWebhook,
   silentLogger,
   type CompleteWebhookHandlers,
+  type ReplayGuard,
+  type StoredAnswer,
   type WebhookKitOptions,
 } from "vizochok-merchant-kit";
 import { CATALOG, createMemoryMerchant, MEMORY_SECRET, type MemoryFlaws, type MemoryMerchant } from "./memory-merchant.js";
@@ -332,6 +334,8 @@ export const BREAKAGES = {
 
   // reliability
   "replays-double-applied": { options: { replayGuard: false } },
+  // The kit's old rule: every byte-identical copy is a re-delivery, answered from memory unapplied.
+  "identical-add-answered-unapplied": { options: { replayGuard: answerEveryCopyFromMemory() } },
   "lost-updates": { flaws: { lostUpdates: true } },
 } satisfies Record<string, Breakage>;
 
@@ -461,4 +465,20 @@ async function readAll(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+function answerEveryCopyFromMemory(): ReplayGuard {
+  const answers = new Map<string, StoredAnswer | undefined>();
+  return {
+    begin({ key }) {
+      if (!answers.has(key)) {
+        answers.set(key, undefined);
+        return { state: "new", claim: { key, token: key } };
+      }
+      const answer = answers.get(key);
+      return answer === undefined ? { state: "pending" } : { state: "done", answer };
+    },
+    complete: (claim, answer) => void answers.set(claim.key, answer),
+    release: (claim) => void answers.delete(claim.key),
+  };
 }

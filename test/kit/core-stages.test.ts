@@ -58,46 +58,73 @@ describe("createReplayStage()", () => {
     kind: "cart",
     path: "/cart",
     requestId: "r-1",
+    receivedAt: NOW,
     deadline: NOW + 4500,
     secretIndex: 0,
     timestamp: NOW / 1000,
     signature: "ab".repeat(32),
     ...fields,
   });
-  const setup = () => {
+  const setup = (identical: "apply" | "refuse" = "apply") => {
+    let t = NOW;
     const logger = createCapturingLogger();
-    const replay = createReplayStage({ guard: createMemoryReplayGuard({ now: () => NOW }), toleranceSeconds: 300, now: () => NOW, logger });
+    const replay = createReplayStage({ guard: createMemoryReplayGuard({ now: () => t }), toleranceSeconds: 300, identical, now: () => t, logger });
     let runs = 0;
     const run = (answer: CoreResponse) => () => {
       runs++;
       return answer;
     };
-    return { replay, logger, run, runs: () => runs };
+    return { replay, logger, run, runs: () => runs, advance: (ms: number) => void (t += ms) };
   };
 
-  it("runs a delivery once; the copy gets the stored answer, marked as replayed", async () => {
-    const { replay, run, runs } = setup();
+  it("runs a delivery once; a copy 1 s after it arrived gets the stored answer, marked as replayed", async () => {
+    const { replay, run, runs, advance } = setup();
     const first = await replay(delivery(), run(jsonResponse('{"ok":true}')));
-    const again = await replay(delivery({ requestId: "r-2" }), run(jsonResponse('{"ok":false,"reason":"out_of_stock"}')));
+    advance(1_000);
+    const again = await replay(delivery({ requestId: "r-2", receivedAt: NOW + 1_000 }), run(jsonResponse('{"ok":false,"reason":"out_of_stock"}')));
     expect(runs()).toBe(1);
     expect([first.body, again.body, again.headers["x-vizochok-replayed"]]).toEqual(['{"ok":true}', '{"ok":true}', "1"]);
+  });
+
+  it("a copy after the answer and < 1 s after the first runs, and its run gets its own claim; refusing, it is 409", async () => {
+    const claims: unknown[] = [];
+    const { replay, advance } = setup();
+    const run = (claim: unknown) => {
+      claims.push(claim);
+      return jsonResponse('{"ok":true}');
+    };
+    await replay(delivery(), run);
+    advance(300);
+    const again = await replay(delivery({ receivedAt: NOW + 300 }), run);
+    expect(again.headers["x-vizochok-replayed"]).toBeUndefined();
+    expect(claims).toEqual([expect.objectContaining({ token: expect.any(String) }), expect.objectContaining({ token: expect.any(String) })]);
+    expect(new Set(claims.map((c) => (c as { token: string }).token)).size).toBe(2);
+
+    const refusing = setup("refuse");
+    await refusing.replay(delivery(), refusing.run(jsonResponse('{"ok":true}')));
+    refusing.advance(300);
+    const refused = await refusing.replay(delivery({ receivedAt: NOW + 300 }), refusing.run(jsonResponse('{"ok":true}')));
+    expect([refused.status, refused.error, refusing.runs()]).toEqual([409, "duplicate_delivery", 1]);
   });
 
   it("401 replayed for the same signature on another path, logged with the signature redacted", async () => {
     const { replay, logger, run } = setup();
     await replay(delivery(), run(jsonResponse('{"ok":true}')));
-    const other = await replay(delivery({ path: "/check-products", kind: "products" }), run(jsonResponse("{}")));
+    const other = await replay(delivery({ path: "/basket" }), run(jsonResponse("{}")));
     expect([other.status, other.error]).toEqual([401, "replayed"]);
     expect(JSON.stringify(logger.lines)).not.toContain("ab".repeat(32));
   });
 
-  it("forgets a delivery answered 5xx, so the retry runs; cart GETs are never guarded", async () => {
-    const { replay, run, runs } = setup();
+  it("forgets a delivery answered 5xx, so the retry runs; products and cart GETs are never guarded", async () => {
+    const { replay, run, runs, advance } = setup();
     await replay(delivery(), run({ status: 503, headers: {}, body: "{}" }));
-    await replay(delivery(), run(jsonResponse('{"ok":true}')));
+    advance(1_000);
+    await replay(delivery({ receivedAt: NOW + 1_000 }), run(jsonResponse('{"ok":true}')));
     await replay(delivery({ kind: "cart_get", path: "/cart/items" }), run(jsonResponse('{"items":[]}')));
     await replay(delivery({ kind: "cart_get", path: "/cart/items" }), run(jsonResponse('{"items":[]}')));
-    expect(runs()).toBe(4);
+    await replay(delivery({ kind: "products", path: "/check-products" }), run(jsonResponse('{"products":[]}')));
+    await replay(delivery({ kind: "products", path: "/check-products" }), run(jsonResponse('{"products":[]}')));
+    expect(runs()).toBe(6);
   });
 });
 
@@ -109,6 +136,7 @@ describe("createDispatcher()", () => {
     requestId: "r-1",
     deadline: NOW + 4500,
     secretIndex: 0,
+    claim: undefined,
     ...fields,
   });
 

@@ -4,7 +4,7 @@ import express from "express";
 import fc from "fast-check";
 import supertest from "supertest";
 import { describe, expect, it } from "vitest";
-import { createWebhookRouter, type WebhookKitOptions } from "vizochok-merchant-kit";
+import { createMemoryReplayGuard, createWebhookRouter, type ReplayGuard, type WebhookKitOptions } from "vizochok-merchant-kit";
 import {
   NOW,
   SECRET,
@@ -374,44 +374,133 @@ describe("createWebhookRouter() — handler failures", () => {
   });
 });
 
-describe("createWebhookRouter() — replay guard", () => {
-  it("answers an exact re-delivery with the first answer without calling the handler again", async () => {
-    const { agent, merchant } = setup();
+describe("createWebhookRouter() — identical deliveries", () => {
+  function clocked(overrides: Partial<WebhookKitOptions> = {}) {
+    let t = NOW;
+    const context = setup({ now: () => t, ...overrides });
+    return { ...context, advance: (ms: number) => void (t += ms) };
+  }
+  const milk = (merchant: ReturnType<typeof createRecordingMerchant>) => merchant.carts.get("store-1\u0000session-1")?.get("milk-001");
+
+  it("a copy 1.5 s after the first gets the recorded answer, and the handler does not run again", async () => {
+    const { agent, merchant, advance } = clocked();
     const body = cartBody({ action: "add", sku: "milk-001" });
     const headers = signedPost(body);
     const first = await post(agent, "/cart", body, headers);
+    advance(1_500);
     const second = await post(agent, "/cart", body, headers);
     expect(first.body).toEqual({ ok: true });
     expect(second.status).toBe(200);
     expect(second.body).toEqual({ ok: true });
     expect(second.headers["x-vizochok-replayed"]).toBe("1");
     expect(merchant.calls.filter((c) => c.method === "add")).toHaveLength(1);
-    expect(merchant.carts.get("store-1\u0000session-1")?.get("milk-001")).toBe(1);
+    expect(milk(merchant)).toBe(1);
   });
 
-  it("applies concurrent copies of one delivery once", async () => {
-    const { agent, merchant } = setup();
+  it("the same add again right after the answer (a double tap) is a new request: both applied, both ok", async () => {
+    const { agent, merchant, advance } = clocked();
+    const body = cartBody({ action: "add", sku: "milk-001" });
+    const headers = signedPost(body);
+    const first = await post(agent, "/cart", body, headers);
+    advance(300);
+    const second = await post(agent, "/cart", body, headers);
+    expect([first.body, second.body]).toEqual([{ ok: true }, { ok: true }]);
+    expect(second.headers["x-vizochok-replayed"]).toBeUndefined();
+    expect(milk(merchant)).toBe(2);
+    // And a re-delivery of that second add, 1 s after the first arrived, is not applied a third time.
+    advance(700);
+    const third = await post(agent, "/cart", body, headers);
+    expect(third.headers["x-vizochok-replayed"]).toBe("1");
+    expect(milk(merchant)).toBe(2);
+  });
+
+  it("409 duplicate_delivery for that double tap when identicalRequests is \"refuse\", and nothing applied", async () => {
+    const { agent, merchant, advance } = clocked({ identicalRequests: "refuse" });
+    const body = cartBody({ action: "add", sku: "milk-001" });
+    const headers = signedPost(body);
+    await post(agent, "/cart", body, headers);
+    advance(300);
+    const refused = await post(agent, "/cart", body, headers);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({ error: "duplicate_delivery", message: expect.any(String) });
+    expect(milk(merchant)).toBe(1);
+    advance(700);
+    const redelivered = await post(agent, "/cart", body, headers);
+    expect(redelivered.body).toEqual({ ok: true });
+    expect(redelivered.headers["x-vizochok-replayed"]).toBe("1");
+    expect(milk(merchant)).toBe(1);
+  });
+
+  it("4 copies arriving while a slow handler runs: applied once, one answer for all", async () => {
+    const merchant = createRecordingMerchant();
+    const inner = createMemoryReplayGuard({ now: () => t });
+    let t = NOW;
+    let asked = 0;
+    let allArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (allArrived = resolve));
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const guard: ReplayGuard = {
+      begin(delivery) {
+        if (++asked === 4) allArrived();
+        return inner.begin(delivery);
+      },
+      complete: (claim, answer) => inner.complete(claim, answer),
+      release: (claim) => inner.release(claim),
+    };
+    const { agent } = setup({
+      now: () => t,
+      replayGuard: guard,
+      handlers: {
+        ...merchant.handlers,
+        async add(request, context) {
+          await gate;
+          return merchant.handlers.add(request, context);
+        },
+      },
+    });
     const body = cartBody({ action: "add", sku: "milk-001", quantity: 3 });
     const headers = signedPost(body);
-    const answers = await Promise.all(Array.from({ length: 10 }, () => post(agent, "/cart", body, headers)));
-    expect(answers.every((a) => a.status === 200 && a.body.ok === true)).toBe(true);
-    expect(merchant.carts.get("store-1\u0000session-1")?.get("milk-001")).toBe(3);
+    const answers = Promise.all(Array.from({ length: 4 }, () => post(agent, "/cart", body, headers)));
+    await arrived;
+    t += 200; // the handler takes 200 ms; the copies arrived while it ran
+    openGate();
+    const replies = await answers;
+    expect(replies.map((r) => [r.status, r.text])).toEqual(Array.from({ length: 4 }, () => [200, `{"ok":true}`]));
+    expect(merchant.calls.filter((c) => c.method === "add")).toHaveLength(1);
+    expect(milk(merchant)).toBe(3);
   });
 
-  it("401 replayed when the same signature arrives on another path", async () => {
-    const { agent } = setup();
+  it("a products request has no record: a copy runs the handler again", async () => {
+    const { agent, merchant } = clocked();
     const body = productsBody();
     const headers = signedPost(body);
-    expect((await post(agent, "/check-products", body, headers)).status).toBe(200);
-    const res = await post(agent, "/cart", body, headers);
+    const [first, second] = [await post(agent, "/check-products", body, headers), await post(agent, "/check-products", body, headers)];
+    expect(second.body).toEqual(first.body);
+    expect(second.headers["x-vizochok-replayed"]).toBeUndefined();
+    expect(merchant.calls.filter((c) => c.method === "products")).toHaveLength(2);
+  });
+
+  it("401 replayed when the same signed cart request arrives on another cart path sharing the guard", async () => {
+    const merchant = createRecordingMerchant();
+    const replayGuard = createMemoryReplayGuard({ now: () => NOW });
+    const app = express();
+    const options = { secret: SECRET, handlers: merchant.handlers, now: () => NOW, replayGuard, logger: createCapturingLogger() };
+    app.use("/a", createWebhookRouter(options));
+    app.use("/b", createWebhookRouter({ ...options, paths: { cart: "/basket" } }));
+    const body = cartBody({ action: "add", sku: "milk-001" });
+    const headers = signedPost(body);
+    expect((await supertest(app).post("/a/cart").set(headers).send(body)).body).toEqual({ ok: true });
+    const res = await supertest(app).post("/b/basket").set(headers).send(body);
     expect(res.status).toBe(401);
     expect(res.body.error).toBe("replayed");
+    expect(milk(merchant)).toBe(1);
   });
 
   it("runs the handler again when the first delivery failed with a 5xx (VIZOCHOK's retry)", async () => {
     const merchant = createRecordingMerchant();
     let failures = 1;
-    const { agent } = setup({
+    const { agent, advance } = clocked({
       handlers: {
         ...merchant.handlers,
         add(request, context) {
@@ -423,18 +512,30 @@ describe("createWebhookRouter() — replay guard", () => {
     const body = cartBody({ action: "add", sku: "milk-001" });
     const headers = signedPost(body);
     expect((await post(agent, "/cart", body, headers)).status).toBe(500);
+    advance(1_000);
     const retry = await post(agent, "/cart", body, headers);
     expect(retry.body).toEqual({ ok: true });
-    expect(merchant.carts.get("store-1\u0000session-1")?.get("milk-001")).toBe(1);
+    expect(milk(merchant)).toBe(1);
+  });
+
+  it("hands the handler its claim, and the answer in the form the kit records", async () => {
+    const { agent, merchant } = clocked();
+    await post(agent, "/cart", cartBody({ action: "add", sku: "milk-001" }));
+    const replay = merchant.calls[0]!.context.replay!;
+    expect(replay.token).toEqual(expect.any(String));
+    expect(replay.stored({ ok: false, reason: "out_of_stock" })).toEqual({ status: 200, body: `{"ok":false,"reason":"out_of_stock"}` });
+    expect(() => replay.stored({ ok: "yes" } as never)).toThrow(/contract/);
   });
 
   it("with the guard off, every delivery runs the handler", async () => {
-    const { agent, merchant } = setup({ replayGuard: false });
+    const { agent, merchant, advance } = clocked({ replayGuard: false });
     const body = cartBody({ action: "add", sku: "milk-001" });
     const headers = signedPost(body);
     await post(agent, "/cart", body, headers);
+    advance(1_500);
     await post(agent, "/cart", body, headers);
-    expect(merchant.carts.get("store-1\u0000session-1")?.get("milk-001")).toBe(2);
+    expect(milk(merchant)).toBe(2);
+    expect(merchant.calls[0]!.context.replay).toBeUndefined();
   });
 });
 
@@ -455,7 +556,7 @@ describe("createWebhookRouter() — failures inside the kit", () => {
   const failingGuard = (where: "begin" | "complete") => ({
     begin: () => {
       if (where === "begin") throw new Error("SQLITE_BUSY: database is locked");
-      return { state: "new" as const };
+      return { state: "new" as const, claim: { key: "k", token: "t" } };
     },
     complete: () => {
       throw new Error("SQLITE_BUSY: database is locked");

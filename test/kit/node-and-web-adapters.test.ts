@@ -136,13 +136,20 @@ describe.each(adapters)("%s on a real server", (_name, start) => {
     expect(merchant.calls).toHaveLength(0);
   });
 
-  it("answers a re-delivery from the replay guard", async () => {
-    const { base, merchant } = await setup();
+  it("answers a re-delivery 1.5 s later from the replay guard, and runs a copy sent right after the answer", async () => {
+    let t = Date.now();
+    const { base, merchant } = await setup({ now: () => t });
     const body = cartBody({ action: "add", sku: "milk-001" });
-    const headers = signedPost(body, ts());
-    await fetch(`${base}/hooks/cart`, { method: "POST", headers, body });
-    const again = await fetch(`${base}/hooks/cart`, { method: "POST", headers, body });
+    const headers = signedPost(body, { timestamp: Math.floor(t / 1000) });
+    const send = () => fetch(`${base}/hooks/cart`, { method: "POST", headers, body });
+    await send();
+    t += 100;
+    expect(await (await send()).json()).toEqual({ ok: true });
+    expect(merchant.carts.get("store-1\u0000session-1")?.get("milk-001")).toBe(2);
+    t += 1_500;
+    const again = await send();
+    expect(again.headers.get("x-vizochok-replayed")).toBe("1");
     expect(await again.json()).toEqual({ ok: true });
-    expect(merchant.carts.get("store-1\u0000session-1")?.get("milk-001")).toBe(1);
+    expect(merchant.carts.get("store-1\u0000session-1")?.get("milk-001")).toBe(2);
   });
 });

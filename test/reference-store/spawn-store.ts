@@ -21,10 +21,11 @@ export interface StoreProcess {
   kill(): Promise<void>;
 }
 
-export async function spawnStore(env: Record<string, string | undefined>): Promise<StoreProcess> {
+/** `script` defaults to `npm run store`'s entry point; tests may run their own variant of it. */
+export async function spawnStore(env: Record<string, string | undefined>, script = MAIN): Promise<StoreProcess> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: "0", ...env };
   for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", script], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   const exited = once(child, "exit").then(([code]) => code as number | null);
   const logs: Record<string, unknown>[] = [];
   const logged = new EventEmitter();
