@@ -26,7 +26,7 @@ describe("npm run store (reference-store/main.ts)", () => {
     cleanups.push(() => store.stop());
     expect(store.logs.find((l) => l["msg"] === "listening")).toMatchObject({ level: "info", port: expect.any(Number) });
     const health = await fetch(`${store.url}/healthz`);
-    expect(await health.json()).toEqual({ ok: true, schema_version: 2 });
+    expect(await health.json()).toEqual({ ok: true, schema_version: 3 });
     const products = (await (await fetch(`${store.url}/api/products?limit=1`)).json()) as { total: number };
     expect(products.total).toBeGreaterThan(100);
     expect(existsSync(path)).toBe(true);

@@ -132,7 +132,7 @@ describe("GET /healthz", () => {
   it("200 with the schema version", async () => {
     const response = await request(start().app).get("/healthz");
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ ok: true, schema_version: 2 });
+    expect(response.body).toEqual({ ok: true, schema_version: 3 });
   });
 });
 

@@ -15,7 +15,7 @@ import {
   type WidgetClient,
   type WidgetClientConfig,
 } from "vizochok-merchant-kit/testing";
-import { createStoreApp, type StoreApp } from "../../reference-store/app.js";
+import { createStoreApp, type StoreApp, type StoreAppOptions } from "../../reference-store/app.js";
 
 export const catalog = JSON.parse(readFileSync(new URL("../../fixtures/catalog.json", import.meta.url), "utf8")) as {
   products: ProductInput[];
@@ -44,11 +44,13 @@ export interface HarnessOptions {
   tenant?: Partial<TenantConfig>;
   extraTenants?: (webhookBase: string, secret: string) => TenantConfig[];
   stub?: Partial<VizochokStubOptions>;
+  /** The reference store's clock (default `Date.now`). */
+  storeNow?: StoreAppOptions["now"];
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const secret = generateWebhookSecret();
-  const store = createStoreApp({ databasePath: ":memory:", secret, logger: silentLogger });
+  const store = createStoreApp({ databasePath: ":memory:", secret, logger: silentLogger, ...(options.storeNow && { now: options.storeNow }) });
   const intercept: Harness["intercept"] = { handler: undefined };
   const outer = express();
   outer.use((request, response, next) => (intercept.handler ? intercept.handler(request, response, next) : next()));
