@@ -11,7 +11,7 @@ import { createPostgresAuditLog, type PostgresAuditLog } from "./audit-log.js";
 import { withinPostgresChange } from "./change-scope.js";
 import { openPool } from "./database.js";
 import { migratePostgres } from "./migrations.js";
-import { createPostgresReplayGuard } from "./replay-guard.js";
+import { createPostgresReplayGuard, withPostgresAnswerRecord } from "./replay-guard.js";
 import { seedPostgresCatalog } from "./seed.js";
 import { createPostgresStore, type PostgresStore } from "./store.js";
 import { createPostgresStorefrontCatalog } from "./storefront-catalog.js";
@@ -71,13 +71,14 @@ export async function createPostgresStoreApp(options: PostgresStoreAppOptions): 
     ...(options.checkPrices !== undefined && { checkPrices: options.checkPrices }),
   });
   const audit = createPostgresAuditLog(pool, { logger });
+  const replayGuard = createPostgresReplayGuard({ pool, now });
   const app = express();
   app.disable("x-powered-by");
   app.use(
     WEBHOOK_MOUNT,
     createWebhookRouter({
       secret: options.secret,
-      handlers: withAudit(createStoreHandlers(store), {
+      handlers: withAudit(withPostgresAnswerRecord(createStoreHandlers(store), replayGuard), {
         audit,
         now,
         budgetMs,
@@ -89,7 +90,7 @@ export async function createPostgresStoreApp(options: PostgresStoreAppOptions): 
             if (row !== undefined) await audit.recordIn(tx, row);
           }, work),
       }),
-      replayGuard: createPostgresReplayGuard({ pool, now }),
+      replayGuard,
       budgetMs,
       now,
       logger,

@@ -96,6 +96,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX replay_guard_by_expiry ON replay_guard (expires_at);
   `,
+  // 3: the identical-delivery rule: when the current claim was taken (a takeover renews it; the
+  // first copy's arrival stays in started_at) and when the answer was handed back.
+  `
+  ALTER TABLE replay_guard ADD COLUMN claimed_at bigint, ADD COLUMN answered_at bigint;
+  UPDATE replay_guard SET claimed_at = started_at;
+  ALTER TABLE replay_guard ALTER COLUMN claimed_at SET NOT NULL;
+  `,
 ];
 
 /**
