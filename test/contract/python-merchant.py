@@ -30,7 +30,7 @@ ACTIONS = {"add", "remove", "update_quantity", "clear"}
 
 lock = threading.Lock()
 carts = {}  # (store, session) -> {sku: quantity}
-answered = {}  # (path, timestamp, signature) -> (answer, expires at)
+answered = {}  # (path, timestamp, signature) -> answer, first arrival, answered at, expires at
 
 
 def verify(handler, body):
@@ -154,15 +154,20 @@ class Merchant(BaseHTTPRequestHandler):
             request = None
         if path == BASE + "/check-products":
             return self.products(request)
-        # The same signed delivery again (VIZOCHOK retrying) gets the first answer, applied once.
+        # Byte-identical copies: one that arrived while the first was in flight, or 1 s or more
+        # after the first arrived (a re-delivery), gets the recorded answer; one that arrived
+        # after the answer and within 1 s is the shopper's new request and runs.
         key = (path, self.headers.get("X-VIZOCHOK-Timestamp"), self.headers.get("X-VIZOCHOK-Signature"))
+        arrived = time.time()
         with lock:
             now = time.time()
             recorded = answered.get(key)
-            if recorded is not None and recorded[1] > now:
-                return self.answer(200, recorded[0])
+            if recorded is not None and recorded["expires"] > now:
+                if arrived < recorded["answered"] or arrived - recorded["first"] >= 1:
+                    return self.answer(200, recorded["answer"])
             result = cart_answer(request)
-            answered[key] = (result, now + 600)
+            first = recorded["first"] if recorded is not None and recorded["expires"] > now else arrived
+            answered[key] = {"answer": result, "first": first, "answered": time.time(), "expires": now + 600}
         return self.answer(200, result)
 
     def products(self, request):
