@@ -22,6 +22,12 @@ export {
   type ReplayVerdict,
   type StoredAnswer,
 } from "./replay-guard.js";
+export {
+  createRedisReplayGuard,
+  type NodeRedisScriptClient,
+  type RedisEvaluate,
+  type RedisReplayGuardOptions,
+} from "./redis-replay-guard.js";
 export * from "./schemas.js";
 export {
   DEFAULT_TOLERANCE_SECONDS,
