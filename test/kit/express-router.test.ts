@@ -107,10 +107,10 @@ describe("createWebhookRouter() — signature failures are 401 and reach no hand
 });
 
 describe("createWebhookRouter() — HTTP errors", () => {
-  it("415 when the content type is not JSON", async () => {
+  it.each(["text/plain", "application/jsonp", "application/json5"])("415 when the content type is %s", async (type) => {
     const { agent, merchant } = setup();
     const body = productsBody();
-    const res = await post(agent, "/check-products", body, { ...signedPost(body), "content-type": "text/plain" });
+    const res = await post(agent, "/check-products", body, { ...signedPost(body), "content-type": type });
     expect(res.status).toBe(415);
     expect(res.body.error).toBe("unsupported_media_type");
     expect(merchant.calls).toHaveLength(0);
@@ -264,6 +264,18 @@ describe("createWebhookRouter() — cart GET", () => {
     expect(res.body.message).toMatch(/session_id/);
   });
 
+  it("500 invalid_handler_answer when the cart GET handler's answer breaks the contract", async () => {
+    const merchant = createRecordingMerchant();
+    const { agent, logger } = setup({
+      handlers: { ...merchant.handlers, cartGet: () => ({ items: [{ sku: "milk-001", name: "Milk", price: "42.50", quantity: 1 }] }) as never },
+    });
+    const res = await agent.get("/api/vizochok/cart/items?store_id=store-1&session_id=s").set(signedGet());
+    expect(res.status).toBe(500);
+    expect(res.body.error).toBe("invalid_handler_answer");
+    const line = logger.lines.find((l) => l.level === "error" && /breaks the VIZOCHOK contract/.test(l.message ?? ""));
+    expect(JSON.stringify(line?.fields)).toContain("price");
+  });
+
   it("401 when unsigned", async () => {
     const { agent, merchant } = setup();
     const res = await agent.get("/api/vizochok/cart/items?store_id=store-1&session_id=s");
@@ -394,6 +406,21 @@ describe("createWebhookRouter() — identical deliveries", () => {
     expect(second.body).toEqual({ ok: true });
     expect(second.headers["x-vizochok-replayed"]).toBe("1");
     expect(merchant.calls.filter((c) => c.method === "add")).toHaveLength(1);
+    expect(milk(merchant)).toBe(1);
+  });
+
+  it("a re-delivery late in the signature's window (299 s after the first) still gets the recorded answer", async () => {
+    const { agent, merchant, advance } = clocked();
+    const body = cartBody({ action: "add", sku: "milk-001" });
+    const headers = signedPost(body);
+    await post(agent, "/cart", body, headers);
+    advance(299_000);
+    const late = await post(agent, "/cart", body, headers);
+    expect([late.status, late.body, late.headers["x-vizochok-replayed"]]).toEqual([200, { ok: true }, "1"]);
+    expect(milk(merchant)).toBe(1);
+    // Past the window the signature itself is refused, so the record is no longer needed.
+    advance(2_000);
+    expect((await post(agent, "/cart", body, headers)).status).toBe(401);
     expect(milk(merchant)).toBe(1);
   });
 
@@ -540,11 +567,27 @@ describe("createWebhookRouter() — identical deliveries", () => {
 });
 
 describe("createWebhookRouter() — concurrency", () => {
-  it("keeps 100 parallel distinct deliveries apart: each gets its own answer", async () => {
-    const { agent } = setup();
+  it("keeps 100 deliveries whose handlers are all running at once apart: each gets its own answer", async () => {
+    const merchant = createRecordingMerchant();
+    // No handler answers until all 100 are inside one: they can only finish if the kit runs them
+    // side by side (one at a time, the first would wait out its budget and answer 503).
+    let inside = 0;
+    let allInside!: () => void;
+    const everyoneIn = new Promise<void>((resolve) => (allInside = resolve));
+    const { agent } = setup({
+      handlers: {
+        ...merchant.handlers,
+        async products(request, context) {
+          if (++inside === 100) allInside();
+          await everyoneIn;
+          return merchant.handlers.products(request, context);
+        },
+      },
+    });
     const responses = await Promise.all(
       Array.from({ length: 100 }, (_, i) => post(agent, "/check-products", productsBody([`sku-${i}`, `sku-${i}-b`]))),
     );
+    expect(inside).toBe(100);
     responses.forEach((res, i) => {
       expect(res.status).toBe(200);
       expect(res.body.products.map((p: { sku: string }) => p.sku)).toEqual([`sku-${i}`, `sku-${i}-b`]);

@@ -156,6 +156,19 @@ export function defineReplayGuardContract(name: string, factory: GuardFactory, o
       expect(await begin({ path: "/check-products" })).toEqual({ state: "other_path" });
     });
 
+    it("a record lasts until its expiry: a copy 299 s after the first still gets the answer", async () => {
+      const { guard, begin, claimed, advance } = await setup();
+      await guard.complete(await claimed(), OK);
+      advance(299_000);
+      // Other deliveries arriving meanwhile (a guard may sweep then) leave it in place.
+      await guard.complete(await claimed({ key: "1767225899.def", expiresAt: T0 + 600_000 }), OK);
+      expect(await begin()).toEqual({ state: "done", answer: OK });
+      advance(1_999);
+      expect(await begin()).toEqual({ state: "done", answer: OK });
+      advance(1);
+      expect((await begin({ expiresAt: T0 + 602_000 })).state).toBe("new");
+    });
+
     it("an expired record is forgotten: the next copy starts afresh", async () => {
       const { guard, begin, claimed, advance } = await setup();
       await guard.complete(await claimed({ expiresAt: T0 + 1_000 }), OK);
