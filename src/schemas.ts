@@ -1,9 +1,16 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 
 /**
  * The VIZOCHOK contract as zod schemas. Each schema and its inferred type share a name, so the
  * types, runtime validation, fixtures, the stub and the contract suite cannot drift apart.
+ *
+ * Written with `zod/mini`, whose functions a bundler drops when unused: a fetch-handler app
+ * bundles a fraction of zod's classic API. Classic zod switches its English messages on when it
+ * is imported; mini does not, so the kit does the same here, and a request the kit refuses is
+ * still described as "skus.0: Too small: expected string to have >=1 characters".
  */
+z.config(en());
 
 // With the `u` flag a surrogate pair is one code point, so this matches only a lone surrogate.
 const LONE_SURROGATE = /\p{Surrogate}/u;
@@ -12,22 +19,22 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
  * A string that UTF-8 can hold: JSON's `\ud800` escapes can carry a lone UTF-16 surrogate,
  * which a database or another language's JSON decoder would store mangled or refuse.
  */
-export const WellFormedText = z.string().refine((value) => !LONE_SURROGATE.test(value), { message: "must be well-formed Unicode (no lone surrogates)" });
+export const WellFormedText = z.string().check(z.refine((value) => !LONE_SURROGATE.test(value), { message: "must be well-formed Unicode (no lone surrogates)" }));
 
 const Id = WellFormedText.check(z.minLength(1), z.maxLength(256));
-const Money = z.number().finite().nonnegative();
+const Money = z.number().check(z.nonnegative());
 
 export const Sku = WellFormedText.check(z.minLength(1), z.maxLength(128));
 export type Sku = z.infer<typeof Sku>;
 
 /** Quantities may be fractional for goods sold by weight; they are always > 0. */
-export const Quantity = z.number().finite().positive();
+export const Quantity = z.number().check(z.positive());
 export type Quantity = z.infer<typeof Quantity>;
 
 // ── products webhook ──────────────────────────────────────────────────────────
 
 export const ProductsRequest = z.object({
-  skus: z.array(Sku).max(500),
+  skus: z.array(Sku).check(z.maxLength(500)),
   store_id: Id,
 });
 export type ProductsRequest = z.infer<typeof ProductsRequest>;
@@ -37,8 +44,8 @@ export const ProductOffer = z.object({
   price: Money,
   in_stock: z.boolean(),
   // Merchants often send null for "no promo": accepted, and read as the field left out.
-  promo_price: Money.nullish().transform((value) => value ?? undefined).optional(),
-  promo_label: z.string().nullish().transform((value) => value ?? undefined).optional(),
+  promo_price: z.optional(z.pipe(z.nullish(Money), z.transform((value) => value ?? undefined))),
+  promo_label: z.optional(z.pipe(z.nullish(z.string()), z.transform((value) => value ?? undefined))),
 });
 export type ProductOffer = z.infer<typeof ProductOffer>;
 
@@ -59,9 +66,9 @@ export const CartAddRequest = z.object({
   action: z.literal("add"),
   ...CartTarget,
   sku: Sku,
-  name: WellFormedText.optional(),
-  quantity: Quantity.optional(),
-  price: Money.optional(),
+  name: z.optional(WellFormedText),
+  quantity: z.optional(Quantity),
+  price: z.optional(Money),
 });
 export type CartAddRequest = z.infer<typeof CartAddRequest>;
 
@@ -98,7 +105,7 @@ export const STANDARD_CART_REASONS = [
 export type StandardCartReason = (typeof STANDARD_CART_REASONS)[number];
 
 /** A standard reason, or any other non-empty string the agent will read (`max_3_per_customer`). */
-export const CartReason = z.string().min(1);
+export const CartReason = z.string().check(z.minLength(1));
 // `string & {}` keeps editor completion for the standard reasons while allowing any string.
 export type CartReason = StandardCartReason | (string & {});
 
@@ -121,9 +128,9 @@ export const CartGetItem = z.object({
   name: z.string(),
   price: Money,
   quantity: Quantity,
-  unit: z.string().optional(),
-  promo_price: Money.nullable().optional(),
-  brand: z.string().nullable().optional(),
+  unit: z.optional(z.string()),
+  promo_price: z.optional(z.nullable(Money)),
+  brand: z.optional(z.nullable(z.string())),
 });
 export type CartGetItem = z.infer<typeof CartGetItem>;
 
@@ -136,8 +143,8 @@ export const CartItem = z.object({
   sku: Sku,
   name: z.string(),
   price: Money,
-  promo_price: Money.nullable(),
-  brand: z.string().nullable(),
+  promo_price: z.nullable(Money),
+  brand: z.nullable(z.string()),
   quantity: Quantity,
 });
 export type CartItem = z.infer<typeof CartItem>;
@@ -147,19 +154,19 @@ export const ProductItem = z.object({
   name: z.string(),
   price: Money,
   unit: z.string(),
-  quantity_step: z.number().positive(),
-  quantity: Quantity.optional(),
-  brand: z.string().nullable(),
-  image_url: z.string().nullable(),
-  promo_price: Money.nullable(),
-  promo_label: z.string().optional(),
+  quantity_step: z.number().check(z.positive()),
+  quantity: z.optional(Quantity),
+  brand: z.nullable(z.string()),
+  image_url: z.nullable(z.string()),
+  promo_price: z.nullable(Money),
+  promo_label: z.optional(z.string()),
 });
 export type ProductItem = z.infer<typeof ProductItem>;
 
 export const SessionSummary = z.object({
   selected_items: z.array(CartItem),
   total: Money,
-  item_count: z.number().int().nonnegative(),
+  item_count: z.int().check(z.nonnegative()),
 });
 export type SessionSummary = z.infer<typeof SessionSummary>;
 
@@ -168,20 +175,20 @@ export type SessionSummary = z.infer<typeof SessionSummary>;
 export const ProductInput = z.object({
   sku: Sku,
   name: WellFormedText.check(z.minLength(1)),
-  category_path: WellFormedText.optional(),
-  brand: WellFormedText.optional(),
-  description: WellFormedText.optional(),
-  ingredients: WellFormedText.optional(),
-  country: WellFormedText.optional(),
-  unit: WellFormedText.check(z.minLength(1)).default("pcs"),
-  quantity_step: z.number().positive().optional(),
-  min_quantity: z.number().positive().optional(),
-  weight: z.number().nonnegative().optional(),
-  volume: z.number().nonnegative().optional(),
-  image_url: WellFormedText.optional(),
-  attributes: z.record(z.string(), z.unknown()).optional(),
-  barcode: WellFormedText.optional(),
-  is_active: z.boolean().default(true),
+  category_path: z.optional(WellFormedText),
+  brand: z.optional(WellFormedText),
+  description: z.optional(WellFormedText),
+  ingredients: z.optional(WellFormedText),
+  country: z.optional(WellFormedText),
+  unit: z._default(WellFormedText.check(z.minLength(1)), "pcs"),
+  quantity_step: z.optional(z.number().check(z.positive())),
+  min_quantity: z.optional(z.number().check(z.positive())),
+  weight: z.optional(z.number().check(z.nonnegative())),
+  volume: z.optional(z.number().check(z.nonnegative())),
+  image_url: z.optional(WellFormedText),
+  attributes: z.optional(z.record(z.string(), z.unknown())),
+  barcode: z.optional(WellFormedText),
+  is_active: z._default(z.boolean(), true),
 });
 export type ProductInput = z.input<typeof ProductInput>;
 export type Product = z.output<typeof ProductInput>;

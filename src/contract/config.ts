@@ -11,7 +11,7 @@ const Path = z.string().startsWith("/");
 export const ContractConfig = z.strictObject({
   storeId: z.string().min(1).optional(),
   inStockSku: Sku,
-  outOfStockSku: Sku.optional(),
+  outOfStockSku: z.optional(Sku),
   /** `available` is what one new session can add before `quantity_exceeded`. */
   limitedSku: z.strictObject({ sku: Sku, available: z.number().positive() }).optional(),
   /** A second store, to check carts are isolated per store. Default: a store id no one uses. */

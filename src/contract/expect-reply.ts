@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { CartGetResponse, CartResponse, type CartGetItem } from "../schemas.js";
 import { abbreviate, type WebhookReply } from "./client.js";
 import { ContractViolation } from "./contract-case.js";
@@ -17,7 +17,7 @@ export function expectStatus(reply: WebhookReply, status: number, why: string): 
 }
 
 /** Parses a 200 answer with the kit's schema; anything else is a violation naming the issue. */
-export function expectShape<T extends z.ZodType>(reply: WebhookReply, schema: T, what: string): z.output<T> {
+export function expectShape<T extends z.ZodMiniType>(reply: WebhookReply, schema: T, what: string): z.output<T> {
   expectStatus(reply, 200, `${what} must be answered 200`);
   if (reply.json === undefined) fail(reply, `${what}: the body is not JSON`);
   const parsed = schema.safeParse(reply.json);

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { WebhookKind } from "../handlers.js";
 import type { WebhookLogger } from "../logger.js";
 import { errorResponse, jsonResponse, type CoreResponse } from "./responses.js";
@@ -8,7 +8,7 @@ import { errorResponse, jsonResponse, type CoreResponse } from "./responses.js";
  * answer is the merchant's bug, so it is logged with the issues and answered 500.
  */
 export function checkAnswer(
-  schema: z.ZodType,
+  schema: z.ZodMiniType,
   answer: unknown,
   where: { requestId: string; kind: WebhookKind },
   logger: WebhookLogger,

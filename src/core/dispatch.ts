@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { WebhookContext, WebhookHandlers, WebhookKind } from "../handlers.js";
 import type { WebhookLogger } from "../logger.js";
 import { parseCartRequest } from "../parse-cart-request.js";
@@ -81,7 +81,7 @@ export function createDispatcher(options: DispatchOptions): (request: DispatchRe
     return method?.bind(handlers) as CartMethod | undefined;
   }
 
-  function run(context: HandlerContext, schema: z.ZodType, call: () => unknown): CoreResponse | Promise<CoreResponse> {
+  function run(context: HandlerContext, schema: z.ZodMiniType, call: () => unknown): CoreResponse | Promise<CoreResponse> {
     let result: unknown;
     try {
       result = call();
@@ -163,7 +163,7 @@ function decodeJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: fal
   }
 }
 
-function describeIssue(error: z.ZodError): string {
+function describeIssue(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (issue === undefined) return "invalid request";
   const where = issue.path.length > 0 ? issue.path.join(".") : "body";

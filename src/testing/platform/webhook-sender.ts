@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { signWebhook } from "../../signature.js";
 import { webhookUrlProblem } from "./url-policy.js";
 
@@ -45,8 +45,8 @@ export interface WebhookSenderOptions {
 }
 
 export interface WebhookSender {
-  post<T>(target: WebhookTarget, body: unknown, schema: z.ZodType<T>): Promise<SendResult<T>>;
-  get<T>(target: WebhookTarget, query: Record<string, string>, schema: z.ZodType<T>): Promise<SendResult<T>>;
+  post<T>(target: WebhookTarget, body: unknown, schema: z.ZodMiniType<T>): Promise<SendResult<T>>;
+  get<T>(target: WebhookTarget, query: Record<string, string>, schema: z.ZodMiniType<T>): Promise<SendResult<T>>;
   /** Closes the kept-alive connections. */
   close(): void;
 }
@@ -70,7 +70,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     method: "GET" | "POST",
     url: string,
     rawBody: string,
-    schema: z.ZodType<T>,
+    schema: z.ZodMiniType<T>,
     number: number,
   ): Promise<SendResult<T>> {
     const at = options.now();
@@ -98,7 +98,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     return result;
   }
 
-  async function exchange<T>(delivery: WebhookDelivery, target: WebhookTarget, schema: z.ZodType<T>): Promise<SendResult<T>> {
+  async function exchange<T>(delivery: WebhookDelivery, target: WebhookTarget, schema: z.ZodMiniType<T>): Promise<SendResult<T>> {
     const fail = (outcome: Exclude<DeliveryOutcome, "ok">, error?: string): SendResult<T> => {
       if (error !== undefined) delivery.error = error;
       return { ok: false, outcome };
@@ -169,7 +169,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     });
   }
 
-  async function send<T>(target: WebhookTarget, method: "GET" | "POST", url: string, rawBody: string, schema: z.ZodType<T>): Promise<SendResult<T>> {
+  async function send<T>(target: WebhookTarget, method: "GET" | "POST", url: string, rawBody: string, schema: z.ZodMiniType<T>): Promise<SendResult<T>> {
     const first = await attempt(target, method, url, rawBody, schema, 1);
     if (first.ok || (first.outcome !== "timeout" && first.outcome !== "http_5xx")) return first;
     await new Promise<void>((resolve) => setTimeout(resolve, options.retryDelayMs));
