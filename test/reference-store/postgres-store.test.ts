@@ -26,6 +26,7 @@ if (schema.skipReason === undefined) {
           .map((row) => Number(row.n))[0]!,
       cartCount: async () => (await schema.sql<{ n: number }>("SELECT COUNT(*)::integer AS n FROM carts"))[0]!.n,
       setPrice: async (storeId, sku, price) => void (await schema.sql("UPDATE prices SET price = $1 WHERE store_id = $2 AND sku = $3", [price, storeId, sku])),
+      setActive: async (sku, active) => void (await schema.sql("UPDATE products SET is_active = $1 WHERE sku = $2", [active, sku])),
       failLinesFor: async (sku, message) => {
         // Literals, not parameters: DDL takes none. Both come from the test itself.
         await schema.sql(`CREATE OR REPLACE FUNCTION fail_line() RETURNS trigger LANGUAGE plpgsql AS $$

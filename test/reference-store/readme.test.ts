@@ -7,29 +7,35 @@ import supertest from "supertest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { signWebhook } from "vizochok-merchant-kit";
 
-// Runs docs/reference-store.md's embedding block as written, with three swaps: imports point at this
-// repository, the database goes to a temp dir, and `app.listen(3000)` becomes an export.
+// Runs docs/reference-store.md's embedding block as written, with four swaps: imports point at this
+// repository, the database goes to a temp dir, `app.listen(3000)` becomes an export, and the
+// store's `close` is kept so the database is closed before its directory is removed.
 const readme = readFileSync(new URL("../../docs/reference-store.md", import.meta.url), "utf8");
 const block = /```ts reference-store-embed\n([\s\S]*?)```/.exec(readme)?.[1];
 const generated = fileURLToPath(new URL("./.readme-reference-store.generated.ts", import.meta.url));
 const secret = "whsec_readme_store";
 const dir = mkdtempSync(join(tmpdir(), "readme-store-"));
 let app: Express;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   if (block === undefined) throw new Error("docs/reference-store.md has no ```ts reference-store-embed block");
   expect(block).toContain("app.listen(3000);");
   expect(block).toContain('"./data/store.db"');
+  expect(block).toContain("const { app } = createStoreApp(");
   const source = block
     .replace('"./reference-store/app.js"', '"../../reference-store/app.js"')
     .replace('"./data/store.db"', JSON.stringify(join(dir, "store.db")))
-    .replace("app.listen(3000);", "export { app };");
+    .replace("const { app } = createStoreApp(", "const { app, close } = createStoreApp(")
+    .replace("app.listen(3000);", "export { app, close };");
   writeFileSync(generated, source);
   process.env.VIZOCHOK_WEBHOOK_SECRET = secret;
-  ({ app } = (await import(generated)) as { app: Express });
+  ({ app, close } = (await import(generated)) as { app: Express; close: () => Promise<void> });
 });
-afterAll(() => {
+afterAll(async () => {
   rmSync(generated, { force: true });
+  // The store's audit batch may still be due: close (which writes it) before the directory goes.
+  await close?.();
   rmSync(dir, { recursive: true, force: true });
 });
 

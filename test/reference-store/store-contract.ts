@@ -13,6 +13,8 @@ export interface StoreHarness {
   available(sku: string, storeId?: string): Promise<number>;
   cartCount(): Promise<number>;
   setPrice(storeId: string, sku: string, price: number): Promise<void>;
+  /** Takes a product off sale (or back on), as a catalog update does. */
+  setActive(sku: string, active: boolean): Promise<void>;
   /** Makes every insert of a cart line for `sku` fail with `message`. */
   failLinesFor(sku: string, message: string): Promise<void>;
   /** Every (store, sku) whose reserved stock is not the sum of its cart lines, or is out of bounds. */
@@ -202,6 +204,19 @@ export function defineStoreContract(name: string, open: OpenHarness): void {
       it("answers not_in_cart for a line the cart does not have", async () => {
         await store.add(add("milk"));
         expect(await store.updateQuantity(update("chips", 1))).toEqual({ ok: false, reason: "not_in_cart" });
+      });
+
+      it("on a product taken off sale while in the cart: product_not_found for more, ok for less", async () => {
+        expect(await store.add(add("milk", { quantity: 3 }))).toEqual({ ok: true });
+        await h.setActive("milk", false);
+        expect(await store.updateQuantity(update("milk", 5))).toEqual({ ok: false, reason: "product_not_found" });
+        expect((await items())[0]?.quantity).toBe(3);
+        expect(await h.available("milk")).toBe(7);
+        expect(await store.updateQuantity(update("milk", 3))).toEqual({ ok: true });
+        expect(await store.updateQuantity(update("milk", 1))).toEqual({ ok: true });
+        expect((await items())[0]?.quantity).toBe(1);
+        expect(await h.available("milk")).toBe(9);
+        expect(await store.add(add("milk"))).toEqual({ ok: false, reason: "product_not_found" });
       });
 
       it("answers out_of_stock when nothing is left to add", async () => {

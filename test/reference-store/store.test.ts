@@ -16,6 +16,7 @@ defineStoreContract("the store on SQLite", async (clock) => {
       db.prepare<[string, string], number>("SELECT (on_hand_milli - reserved_milli) / 1000.0 FROM stock WHERE store_id = ? AND sku = ?").pluck().get(storeId, sku)!,
     cartCount: async () => db.prepare<[], number>("SELECT COUNT(*) FROM carts").pluck().get()!,
     setPrice: async (storeId, sku, price) => void db.prepare("UPDATE prices SET price = ? WHERE store_id = ? AND sku = ?").run(price, storeId, sku),
+    setActive: async (sku, active) => void db.prepare("UPDATE products SET is_active = ? WHERE sku = ?").run(active ? 1 : 0, sku),
     failLinesFor: async (sku, message) =>
       void db.exec(`CREATE TRIGGER fail_line BEFORE INSERT ON cart_lines WHEN NEW.sku = '${sku}' BEGIN SELECT RAISE(ABORT, '${message}'); END`),
     mismatches: async () => reservationMismatches(db),
