@@ -65,14 +65,10 @@ describe("end to end against the reference store", () => {
     const conversationId = client.conversationId!;
     await client.close();
     const again = harness.client({ userId: "shopper-add", conversationId });
-    const restored = new Promise<ServerFrame>((resolve) => {
-      const stop = setInterval(() => {
-        const frame = again.frames.find((f) => f.type === "session_restored");
-        if (frame) (clearInterval(stop), resolve(frame));
-      }, 5);
-    });
     await again.connect();
-    const frame = (await restored) as Extract<ServerFrame, { type: "session_restored" }>;
+    const restored = () => again.frames.find((f) => f.type === "session_restored");
+    await expect.poll(restored, { timeout: 10_000, interval: 5 }).toBeDefined();
+    const frame = restored() as Extract<ServerFrame, { type: "session_restored" }>;
     expect(frame.conversation_id).toBe(conversationId);
     expect(frame.selected_items.map((i) => [i.sku, i.quantity])).toEqual([
       ["milk-004", 2],
@@ -112,17 +108,31 @@ describe("end to end against the reference store", () => {
       expect(cards.map((c) => c.sku)).not.toContain("milk-003");
     });
 
-    it("quantity_exceeded → suggests a lower quantity", async () => {
+    it("quantity_exceeded → suggests half the quantity asked for: 5 of 3 in stock → 2", async () => {
+      expect(offer("milk-002").stock).toBe(3);
       harness = await startHarness();
       const client = harness.client();
       await client.connect();
-      const frames = await client.send(`add ${offer("milk-002").stock + 2} of milk-002`);
-      expect(textOf(frames)).toMatch(/can't add .* How about \d+\?/);
+      const frames = await client.send("add 5 of milk-002");
+      expect(textOf(frames)).toMatch(/can't add .* How about 2\?$/);
       const replies = frames.find((f) => f.type === "quick_replies") as Extract<ServerFrame, { type: "quick_replies" }>;
-      const lower = Number(/add (\d+) of milk-002/.exec(replies.options[0]!.value)![1]);
-      expect(lower).toBeLessThan(offer("milk-002").stock + 2);
+      expect(replies.options).toEqual([{ label: "Add 2", value: "add 2 of milk-002" }]);
       const retried = await client.quickReply(replies.options[0]!.value);
       expect(types(retried)).toContain("cart_changed");
+      expect(cartRows(harness, "shopper-1")).toEqual([{ sku: "milk-002", quantity_milli: 2000 }]);
+    });
+
+    it("quantity_exceeded on a product with a per-customer limit → suggests the limit: 5 of snack-001 → 3", async () => {
+      harness = await startHarness();
+      // Enough on the shelf that only the stock check could refuse 5: the store says quantity_exceeded.
+      harness.store.db.prepare("UPDATE stock SET on_hand_milli = 4000, reserved_milli = 0 WHERE store_id = 'store-1' AND sku = 'snack-001'").run();
+      harness.store.db.prepare("UPDATE products SET max_per_customer_milli = NULL WHERE sku = 'snack-001'").run();
+      const client = harness.client();
+      await client.connect();
+      const frames = await client.send("add 5 of snack-001");
+      expect(harness.stub.deliveries.filter((d) => d.kind === "cart").map((d) => (d.response?.body as { reason?: string }).reason)).toEqual(["quantity_exceeded"]);
+      const replies = frames.find((f) => f.type === "quick_replies") as Extract<ServerFrame, { type: "quick_replies" }>;
+      expect(replies.options).toEqual([{ label: "Add 3", value: "add 3 of snack-001" }]);
     });
 
     it("product_not_found → offers to search again", async () => {
@@ -155,7 +165,24 @@ describe("end to end against the reference store", () => {
     });
   });
 
-  it("a slow store (beyond the timeout) gets exactly one retry, then webhook_timeout", async () => {
+  it("signs every webhook with its own clock: the timestamp header is that clock's second", async () => {
+    // A clock far from the real one, 789 ms into its second: a stub that signed with Date.now()
+    // or rounded would be refused by the store (which reads the same clock) or differ by one.
+    const at = 1_767_225_600_789;
+    harness = await startHarness({ stub: { now: () => at }, storeNow: () => at });
+    const client = harness.client();
+    await client.connect();
+    await client.send("add milk-001");
+    const sent = harness.stub.deliveries.filter((d) => d.kind === "products" || d.kind === "cart");
+    expect(sent.length).toBeGreaterThan(0);
+    for (const delivery of sent) {
+      expect([delivery.at, delivery.request.headers["X-VIZOCHOK-Timestamp"], delivery.response?.status]).toEqual([at, "1767225600", 200]);
+      const check = verifyWebhookSignature({ secrets: harness.secret, headers: delivery.request.headers, rawBody: delivery.request.rawBody, now: at });
+      expect(check.ok).toBe(true);
+    }
+  });
+
+  it("a store that does not answer within the timeout gets exactly one retry, then webhook_timeout", async () => {
     harness = await startHarness({ tenant: {} });
     await harness.stub.tools("shop").searchProducts({ storeId: "store-1", query: "milk-001" });
     // Patch the timeout down through the admin API, as a retailer would.
@@ -165,9 +192,10 @@ describe("end to end against the reference store", () => {
       body: JSON.stringify({ timeout_seconds: 0.2 }),
     });
     expect(patched.status).toBe(200);
+    // The cart webhook is held unanswered (no timer racing the stub's 0.2 s one); closing the
+    // harness drops the held connections.
     harness.intercept.handler = (request, _response, next) => {
-      if (request.path === "/api/vizochok/cart") setTimeout(next, 600);
-      else next();
+      if (request.path !== "/api/vizochok/cart") next();
     };
     const client = harness.client();
     await client.connect();
