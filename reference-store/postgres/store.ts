@@ -211,7 +211,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         const state = sqlState(error);
         // 57014: statement_timeout, 55P03: lock_timeout — the budget ran out inside the database.
         if (deadline !== undefined && (state === "57014" || state === "55P03")) throw new DeadlineExceededError(deadline);
-        if (state === "40P01" && (deadline === undefined || deadline - now() > marginMs)) continue;
+        // 40P01: PostgreSQL broke a deadlock by aborting this transaction; run it again while time is left.
+        if (state === "40P01") {
+          if (deadline === undefined || deadline - now() > marginMs) continue;
+          throw new DeadlineExceededError(deadline);
+        }
         throw error;
       } finally {
         tx.release(broken);
