@@ -17,6 +17,9 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/package/global-setup.ts", "test/browser/global-setup.ts"],
     testTimeout: 20_000,
+    // expect.poll's own default (1 s) is shorter than a WebSocket frame can take on a loaded CI
+    // machine; a poll that is met returns at once, so only a failing one waits this long.
+    expect: { poll: { timeout: 10_000, interval: 20 } },
     hookTimeout: 30_000,
   },
 });

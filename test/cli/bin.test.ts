@@ -22,6 +22,11 @@ function npx(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   });
 }
 
+// Each test spawns npx, which resolves the bin and compiles the TypeScript source on start: under
+// a loaded machine that alone has taken most of vitest's default 20 s. This bound only stops a
+// hang; what each test checks is the exit code and the output.
+const NPX_TEST_TIMEOUT_MS = 120_000;
+
 let good: Awaited<ReturnType<typeof listen>>;
 let broken: Awaited<ReturnType<typeof listen>>;
 beforeAll(async () => {
@@ -41,18 +46,18 @@ describe("npx vizochok-kit (source checkout, no build)", () => {
     expect(code).toBe(0);
     expect(stdout).not.toContain("\u001b[");
     expect(stdout.match(/^PASS signature\./gm)).toHaveLength(CONTRACT_CASES.filter((c) => c.group === "signature").length);
-  });
+  }, NPX_TEST_TIMEOUT_MS);
 
   it("exits 1 when a case fails", async () => {
     const { code, stdout } = await npx(["contract", "--url", `${broken.origin}${BASE_PATH}`, "--secret", MEMORY_SECRET, "--in-stock-sku", "milk-001", "--only", "signature"]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/^FAIL signature\.stale /m);
-  });
+  }, NPX_TEST_TIMEOUT_MS);
 
   it("exits 2 with the usage on stderr for a missing flag", async () => {
     const { code, stdout, stderr } = await npx(["contract"]);
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain("vizochok-kit contract: --url is required");
-  });
+  }, NPX_TEST_TIMEOUT_MS);
 });
