@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import express, { type Response } from "express";
-import { silentLogger, type ProductInput, type WebhookLogger } from "vizochok-merchant-kit";
+import { silentLogger, type IdenticalRequestPolicy, type ProductInput, type WebhookLogger } from "vizochok-merchant-kit";
 import {
   createScriptedAgent,
   createVizochokStub,
@@ -40,6 +40,10 @@ export interface DemoOptions {
   webhookBaseUrl?: string;
   /** The store's logger. Default: JSON lines on stdout, warnings and errors only. */
   logger?: WebhookLogger;
+  /** One clock in epoch ms for both sides: the stub signs by it, the store judges by it. Default `Date.now`. */
+  now?: () => number;
+  /** The store's answer to a byte-identical cart POST within 1 s of the first: run it (default) or `409`. */
+  identicalRequests?: IdenticalRequestPolicy;
 }
 
 export interface Demo {
@@ -107,6 +111,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     databasePath: options.databasePath,
     secret,
     logger: options.logger ?? createJsonLogger({ level: "warn" }),
+    ...(options.now !== undefined && { now: options.now }),
+    ...(options.identicalRequests !== undefined && { identicalRequests: options.identicalRequests }),
     // The page's EventSource is never idle; shutdown ends it instead of waiting for it.
     shutdownTimeoutMs: 2_000,
     setup({ app }) {
@@ -141,6 +147,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     stub = await createVizochokStub({
       port: options.stubPort,
       host,
+      ...(options.now !== undefined && { now: options.now }),
       agent: () => createScriptedAgent({ recipes }),
       onDelivery: (delivery) => log.publish(toLogEntry(delivery)),
       tenants: [

@@ -4,7 +4,7 @@
 import { createChatClient } from "./chat-client.js";
 import { createChatPanel } from "./chat-panel.js";
 import { describeError } from "./error-messages.js";
-import { formatPrice } from "./format.js";
+import { formatPrice, formatQuantity } from "./format.js";
 import { createProductGrid, createStoreCartPanel, renderCart, sumOf } from "./storefront.js";
 import { countUnits } from "./units.js";
 import { createWebhookLog } from "./webhook-log.js";
@@ -71,6 +71,8 @@ async function main() {
     form: $("#chat-form"),
     input: $("#chat-input"),
     status: $("#chat-status"),
+    waiting: $("#chat-waiting"),
+    suggestions: $("#suggestions"),
     onCartChanged: (change) => showAssistantCart(change.items, change.total),
     onSessionComplete: (summary) => {
       $("#session-summary").textContent = `${summary.item_count} item(s), ${formatPrice(summary.total)}`;
@@ -126,7 +128,7 @@ async function main() {
     storeId: config.storeId,
     onAdd: (item) => {
       const quantity = item.min_quantity ?? item.quantity_step ?? 1;
-      if (client.sendAction("add_to_cart", { sku: item.sku, quantity })) {
+      if (client.sendAction("add_to_cart", { sku: item.sku, quantity }, `Add ${item.name} ${formatQuantity(quantity, item.unit)}`)) {
         panel.appendSystem(`You asked the assistant to add ${item.name}.`);
       }
     },

@@ -1,7 +1,10 @@
 // The chat WebSocket client: the protocol only, no DOM. It speaks exactly what the VIZOCHOK
 // widget speaks (auth, message, action, ping/pong), keeps the conversation id and the message
 // history per tab in sessionStorage under `vz-session-{storeId}` (as the widget does), and
-// reconnects with the documented back-off.
+// reconnects with the documented back-off. VIZOCHOK answers one request at a time per
+// conversation (`agent_busy` otherwise), so the client sends one turn at a time: a message or
+// action made while the assistant answers waits in the queue until `response_complete` (or an
+// `error`) ends that turn, and then goes out in order.
 
 /** Close codes after which the widget must not reconnect (bad or missing auth). */
 export const FINAL_CLOSE_CODES = new Set([4001, 4002, 4003, 4004]);
@@ -24,8 +27,10 @@ export function reconnectDelay(attempt, random = Math.random) {
 
 /**
  * Creates a chat client. Callbacks mirror the widget SDK: `onConnect`, `onDisconnect`,
- * `onError({code, message?, ...})`, plus `onFrame(frame)` for every server frame and
- * `onStateChange(state)` with `connecting | open | reconnecting | closed`.
+ * `onError({code, message?, ...})`, plus `onFrame(frame)` for every server frame,
+ * `onStateChange(state)` with `connecting | open | reconnecting | closed`, and
+ * `onTurnChange({ busy, waiting })` whenever a turn starts or ends or the queue changes
+ * (`waiting`: the labels given to the frames still queued, oldest first).
  * @example
  * const chat = createChatClient({ url, publicKey: "pk_test_demo", storeId: "store-1", userId });
  * chat.onFrame = (frame) => console.log(frame.type);
@@ -47,8 +52,11 @@ export function createChatClient(options) {
     maxReconnectAttempts = MAX_RECONNECT_ATTEMPTS,
   } = options;
   const storageKey = `vz-session-${storeId}`;
+  /** Frames not sent yet, as `{ frame, label }`: before the conversation is named, or while a turn runs. */
   const queue = [];
   let socket = null;
+  /** A message or action was sent and its turn has not ended (`response_complete` or `error`). */
+  let busy = false;
   let state = "closed";
   /** The server has named the conversation (conversation_started or session_restored). */
   let ready = false;
@@ -63,8 +71,17 @@ export function createChatClient(options) {
     onConnect: () => {},
     onDisconnect: () => {},
     onError: () => {},
+    onTurnChange: () => {},
     get state() {
       return state;
+    },
+    /** The assistant is answering a message or action this client sent. */
+    get busy() {
+      return busy;
+    },
+    /** Labels of the frames waiting to be sent, oldest first. */
+    get waiting() {
+      return queue.map((entry) => entry.label);
     },
     get conversationId() {
       return readConversationId();
@@ -173,7 +190,11 @@ export function createChatClient(options) {
       // Messages wait until the conversation is named, so the first one carries its id.
       if (frame.type === "conversation_started" || frame.type === "session_restored") {
         ready = true;
-        flushQueue();
+        sendNext();
+      } else if (busy && (frame.type === "response_complete" || frame.type === "error")) {
+        // The turn is over: the next waiting frame may go.
+        busy = false;
+        if (!sendNext()) announceTurn();
       }
     };
     ws.onerror = () => {
@@ -183,6 +204,11 @@ export function createChatClient(options) {
       if (socket !== ws) return;
       socket = null;
       ready = false;
+      // A turn cut off by the close never ends on this socket; what waits goes after the reconnect.
+      if (busy) {
+        busy = false;
+        announceTurn();
+      }
       stopPing();
       if (authenticated) client.onDisconnect();
       if (stopped) {
@@ -232,21 +258,39 @@ export function createChatClient(options) {
     pingTimer = null;
   }
 
-  function send(frame) {
+  /**
+   * Sends a message or action now, or queues it (before the conversation is named, or while a
+   * turn runs). `false` when it was refused: too large, queue full, or the client is stopped.
+   */
+  function send(frame, label) {
     if (new TextEncoder().encode(JSON.stringify(withConversation(frame))).length > MAX_FRAME_BYTES) {
       client.onError({ code: "message_too_large", max_size: MAX_FRAME_BYTES });
       return false;
-    }
-    if (state === "open" && ready && socket?.readyState === 1) {
-      socket.send(JSON.stringify(withConversation(frame)));
-      return true;
     }
     if (stopped || queue.length >= MAX_QUEUED_FRAMES) {
       client.onError({ code: stopped ? "connection_lost" : "queue_full" });
       return false;
     }
-    queue.push(frame);
+    queue.push({ frame, label: label ?? describeFrame(frame) });
+    if (!sendNext()) announceTurn();
     return true;
+  }
+
+  function canSend() {
+    return state === "open" && ready && !busy && socket?.readyState === 1;
+  }
+
+  /** Sends the oldest waiting frame if no turn runs; `true` when one went out. */
+  function sendNext() {
+    if (queue.length === 0 || !canSend()) return false;
+    socket.send(JSON.stringify(withConversation(queue.shift().frame)));
+    busy = true;
+    announceTurn();
+    return true;
+  }
+
+  function announceTurn() {
+    client.onTurnChange({ busy, waiting: client.waiting });
   }
 
   /** A message goes to the conversation the server named last; omitting the id would start a new one. */
@@ -255,16 +299,13 @@ export function createChatClient(options) {
     return frame.type === "message" && conversationId ? { ...frame, conversation_id: conversationId } : frame;
   }
 
-  function flushQueue() {
-    while (queue.length > 0 && ready && socket?.readyState === 1) socket.send(JSON.stringify(withConversation(queue.shift())));
-  }
-
   function sendMessage(text) {
     return send({ type: "message", text });
   }
 
-  function sendAction(action, fields = {}) {
-    return send({ type: "action", action, ...fields });
+  /** `label` says what the shopper did, for the page to show while the action waits; it is not sent. */
+  function sendAction(action, fields = {}, label) {
+    return send({ type: "action", action, ...fields }, label);
   }
 
   function close() {
@@ -273,9 +314,18 @@ export function createChatClient(options) {
     reconnectTimer = null;
     stopPing();
     queue.length = 0;
+    busy = false;
+    announceTurn();
     if (socket) socket.close(1000);
     else setState("closed");
   }
 
   return client;
+}
+
+/** What a queued frame is, when the caller gave no label. */
+function describeFrame(frame) {
+  if (frame.type === "message") return `“${frame.text}”`;
+  if (frame.action === "add_to_cart") return `Add ${frame.sku} × ${frame.quantity ?? 1}`;
+  return frame.action;
 }

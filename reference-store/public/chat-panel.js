@@ -22,16 +22,33 @@ const EVENT_TEXT = {
  * Wires the chat panel's DOM to a chat client. The tab's saved history is shown first; after a
  * reload the interactive frames still open (`session_restored.pending_tools`) are drawn again.
  * `onProductClick(card)` fires when the shopper clicks Add on a card, before the action is sent.
- * @example createChatPanel({ client, log, form, input, status, onCartChanged, onSessionComplete, onProductClick })
+ * While the assistant answers, the message box (`form` and the `suggestions` buttons) is disabled,
+ * as the widget enables input on `response_complete`; taps on cards and replies wait in the
+ * client's queue and `waiting` lists them until they go out.
+ * @example createChatPanel({ client, log, form, input, status, waiting, suggestions, onCartChanged, onSessionComplete, onProductClick })
  */
-export function createChatPanel({ client, log, form, input, status, onCartChanged, onSessionComplete, onProductClick = () => {} }) {
+export function createChatPanel({
+  client,
+  log,
+  form,
+  input,
+  status,
+  waiting,
+  suggestions,
+  onCartChanged,
+  onSessionComplete,
+  onProductClick = () => {},
+}) {
   let bubble = null;
+  let refocus = false;
   for (const entry of client.history) replay(entry);
+  client.onTurnChange = showTurn;
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
-    if (!text) return;
+    // A suggestion submits the form from code; the disabled box does not stop that.
+    if (!text || client.busy) return;
     if (client.sendMessage(text)) {
       appendUser(text);
       input.value = "";
@@ -167,7 +184,8 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
             const chosen = Number(quantity.value);
             // The widget's onProductClick: informational, before the action; the cart changes on cart_changed.
             onProductClick({ ...item, quantity: chosen });
-            client.sendAction("add_to_cart", { sku: item.sku, quantity: chosen });
+            // A second tap while the assistant answers the first waits its turn: both are sent.
+            client.sendAction("add_to_cart", { sku: item.sku, quantity: chosen }, `Add ${item.name} ${formatQuantity(chosen, item.unit)}`);
           },
         },
         "Add",
@@ -185,7 +203,7 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
             type: "button",
             class: "pill",
             onclick: () => {
-              if (!client.sendAction("quick_reply", { value: option.value })) return;
+              if (!client.sendAction("quick_reply", { value: option.value }, `“${option.label}”`)) return;
               appendUser(option.label);
               for (const button of group.querySelectorAll("button")) button.disabled = true;
             },
@@ -226,8 +244,9 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const skus = [...form.querySelectorAll("input:checked")].map((box) => box.value).filter(Boolean);
-      if (skus.length === 0 || !client.sendAction("checklist_submit", { skus })) return;
-      appendUser(`Add ${skus.length} selected ingredient(s)`);
+      const label = `Add ${skus.length} selected ingredient(s)`;
+      if (skus.length === 0 || !client.sendAction("checklist_submit", { skus }, label)) return;
+      appendUser(label);
       for (const control of form.querySelectorAll("input, button")) control.disabled = true;
     });
     return form;
@@ -270,12 +289,12 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
       for (const control of form.querySelectorAll("input, button")) control.disabled = true;
     };
     approve.addEventListener("click", () => {
-      if (client.sendAction("meal_plan_approve")) done("Approve the meal plan");
+      if (client.sendAction("meal_plan_approve", {}, "Approve the meal plan")) done("Approve the meal plan");
     });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const text = change.value.trim();
-      if (text && client.sendAction("meal_plan_modify", { text })) done(text);
+      if (text && client.sendAction("meal_plan_modify", { text }, `“${text}”`)) done(text);
     });
     return form;
   }
@@ -287,6 +306,20 @@ export function createChatPanel({ client, log, form, input, status, onCartChange
     const quantity =
       frame.event !== "item_removed" && typeof frame.quantity === "number" ? ` — ${formatQuantity(frame.quantity, unitOf(frame.sku))} in the cart` : "";
     return `${verb}: ${frame.name ?? frame.sku}${quantity}`;
+  }
+
+  /** While a turn runs the message box is off; what waits for the next turn is listed. */
+  function showTurn({ busy, waiting: labels }) {
+    if (busy && document.activeElement === input) refocus = true;
+    for (const control of [...form.elements, ...(suggestions?.querySelectorAll("button") ?? [])]) control.disabled = busy;
+    if (!busy && refocus) {
+      refocus = false;
+      input.focus();
+    }
+    if (!waiting) return;
+    waiting.textContent = labels.length > 0 ? `Waiting for the assistant to finish: ${labels.join("; ")}.` : "";
+    waiting.hidden = labels.length === 0;
+    waiting.dataset.count = String(labels.length);
   }
 
   function showStatus(text) {

@@ -24,7 +24,7 @@ const MESSAGES = {
     `The assistant refused this page's key or store${e.close_code ? ` (close ${e.close_code})` : ""}. Check the demo key and store id.`,
   auth_timeout: () => "The connection wasn't authenticated in time. Reload the page to try again.",
   ws_error: () => "The connection to the assistant failed.",
-  queue_full: () => "Too many messages are waiting to be sent. Please wait until the assistant reconnects.",
+  queue_full: () => "Too many requests are waiting to be sent. Please wait for the assistant to catch up.",
   max_reconnect: () => "Couldn't reconnect to the assistant after many attempts. Reload the page to try again.",
   connection_lost: () => "Connection to the assistant lost. Reconnecting…",
 };

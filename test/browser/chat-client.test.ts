@@ -15,21 +15,25 @@ interface ChatClient {
   onConnect: () => void;
   onDisconnect: () => void;
   onError: (error: Record<string, unknown> & { code: string }) => void;
+  onTurnChange: (turn: { busy: boolean; waiting: string[] }) => void;
   readonly state: string;
+  readonly busy: boolean;
+  readonly waiting: string[];
   readonly conversationId: string | null;
   readonly history: unknown[];
   recordMessage(entry: Record<string, unknown>): void;
   connect(): void;
   sendMessage(text: string): boolean;
-  sendAction(action: string, fields?: Record<string, unknown>): boolean;
+  sendAction(action: string, fields?: Record<string, unknown>, label?: string): boolean;
   close(): void;
 }
 interface ChatClientModule {
   reconnectDelay(attempt: number, random?: () => number): number;
   createChatClient(options: Record<string, unknown>): ChatClient;
   MAX_FRAME_BYTES: number;
+  MAX_QUEUED_FRAMES: number;
 }
-const { createChatClient, reconnectDelay, MAX_FRAME_BYTES } = (await import(modulePath)) as ChatClientModule;
+const { createChatClient, reconnectDelay, MAX_FRAME_BYTES, MAX_QUEUED_FRAMES } = (await import(modulePath)) as ChatClientModule;
 
 interface Timer {
   fn: () => void;
@@ -97,6 +101,10 @@ function createTestServer() {
     },
     nextConnection(): Promise<WebSocket> {
       return new Promise((resolve) => waiting.push(resolve));
+    },
+    /** Frames received but not yet taken with nextFrame. */
+    unread(socket: WebSocket): Frame[] {
+      return inbox.get(socket)?.frames ?? [];
     },
     nextFrame(socket: WebSocket): Promise<Frame> {
       const box = inbox.get(socket);
@@ -352,5 +360,91 @@ describe("createChatClient()", () => {
     await done;
     expect(frames).toEqual([{ type: "auth_ok" }, { type: "conversation_started", conversation_id: "conv-1" }, ...sent]);
     expect(c.conversationId).toBe("conv-9");
+  });
+
+  describe("one turn at a time (VIZOCHOK answers agent_busy to a second request)", () => {
+    const complete = { type: "response_complete", conversation_id: "conv-1", session_summary: { selected_items: [], total: 0, item_count: 0 } };
+    const add = { type: "action", action: "add_to_cart", sku: "milk-001", quantity: 1 };
+
+    /** Waits until the server has read every frame the client sent so far, then returns them. */
+    async function settled(socket: WebSocket): Promise<Frame[]> {
+      const probe = new Promise<void>((resolve) => socket.once("pong", () => resolve()));
+      socket.ping();
+      await probe;
+      return server.unread(socket).splice(0);
+    }
+
+    it("a second tap while the assistant answers waits, listed by its label, and goes out on response_complete", async () => {
+      const { client: c } = start();
+      const turns: Array<{ busy: boolean; waiting: string[] }> = [];
+      c.connect();
+      const { socket } = await authenticate(c);
+      c.onTurnChange = (turn) => turns.push(turn);
+      expect(c.sendAction("add_to_cart", { sku: "milk-001", quantity: 1 }, "Add Lactel milk × 1")).toBe(true);
+      expect(c.sendAction("add_to_cart", { sku: "milk-001", quantity: 1 }, "Add Lactel milk × 1")).toBe(true);
+      expect(c.busy).toBe(true);
+      expect(c.waiting).toEqual(["Add Lactel milk × 1"]);
+      expect(await settled(socket)).toEqual([add]);
+
+      server.send(socket, { type: "cart_changed", action: "item_selected", items: [], total: 0 });
+      expect(await settled(socket)).toEqual([]);
+      server.send(socket, complete);
+      expect(await server.nextFrame(socket)).toEqual(add);
+      expect(c.waiting).toEqual([]);
+      expect(c.busy).toBe(true);
+      server.send(socket, complete);
+      await expect.poll(() => c.busy).toBe(false);
+      expect(turns).toEqual([
+        { busy: true, waiting: [] },
+        { busy: true, waiting: ["Add Lactel milk × 1"] },
+        { busy: true, waiting: [] },
+        { busy: false, waiting: [] },
+      ]);
+    });
+
+    it("an error frame ends the turn too, and the next waiting frame goes out", async () => {
+      const { client: c } = start();
+      c.connect();
+      const { socket } = await authenticate(c);
+      c.sendMessage("show me milk");
+      c.sendAction("quick_reply", { value: "milk" });
+      expect(await settled(socket)).toEqual([{ type: "message", text: "show me milk", conversation_id: "conv-1" }]);
+      server.send(socket, { type: "error", code: "internal_error" });
+      expect(await server.nextFrame(socket)).toEqual({ type: "action", action: "quick_reply", value: "milk" });
+    });
+
+    it("a close ends the turn; what waits goes out once the reconnected conversation is named", async () => {
+      const { client: c, timers } = start();
+      c.connect();
+      const first = await authenticate(c);
+      c.sendAction("add_to_cart", { sku: "milk-001", quantity: 1 });
+      c.sendAction("add_to_cart", { sku: "milk-001", quantity: 1 });
+      expect(await settled(first.socket)).toEqual([add]);
+      const closed = new Promise<void>((resolve) => (c.onDisconnect = resolve));
+      first.socket.close(1011, "restart");
+      await closed;
+      expect(c.busy).toBe(false);
+      expect(c.waiting).toEqual(["Add milk-001 × 1"]);
+
+      const reconnection = server.nextConnection();
+      timers.fire(1000);
+      const socket = await reconnection;
+      await server.nextFrame(socket);
+      server.send(socket, { type: "auth_ok" });
+      server.send(socket, { type: "session_restored", conversation_id: "conv-1", selected_items: [], total: 0, pending_tools: [] });
+      expect(await server.nextFrame(socket)).toEqual(add);
+    });
+
+    it(`queue_full when ${MAX_QUEUED_FRAMES} frames already wait; those are kept`, async () => {
+      const { client: c, errors } = start();
+      c.connect();
+      const { socket } = await authenticate(c);
+      c.sendMessage("show me milk");
+      for (let i = 0; i < MAX_QUEUED_FRAMES; i += 1) expect(c.sendAction("add_to_cart", { sku: "milk-001", quantity: 1 })).toBe(true);
+      expect(c.sendAction("add_to_cart", { sku: "milk-002", quantity: 1 })).toBe(false);
+      expect(errors).toEqual([{ code: "queue_full" }]);
+      expect(c.waiting).toHaveLength(MAX_QUEUED_FRAMES);
+      expect(await settled(socket)).toHaveLength(1);
+    });
   });
 });
