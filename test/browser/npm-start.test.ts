@@ -26,7 +26,14 @@ const children = new Set<ChildProcess>();
 const dirs = new Set<string>();
 
 afterEach(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(-child.pid, "SIGKILL");
+  // Every demo is gone before its directory is removed: a process still running could recreate
+  // its database files there while they are being deleted.
+  for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
+    const exited = once(child, "exit");
+    process.kill(-child.pid, "SIGKILL");
+    await exited;
+  }
   children.clear();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   dirs.clear();

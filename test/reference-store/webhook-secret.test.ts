@@ -11,8 +11,8 @@ import { makeTempDir } from "./helpers.js";
 
 const CHILD = fileURLToPath(new URL("./resolve-secret-child.ts", import.meta.url));
 const cleanups: (() => unknown)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 function tempDir(): string {
   const temp = makeTempDir();
@@ -23,13 +23,18 @@ function tempDir(): string {
 /** Starts a child that resolves the secret when told to; resolves once it is ready. */
 async function startRacer(databasePath: string) {
   const child = spawn(process.execPath, ["--import", "tsx", CHILD, databasePath], { stdio: ["pipe", "pipe", "inherit"] });
-  cleanups.push(() => child.exitCode === null && child.kill("SIGKILL"));
+  const exited = once(child, "exit");
+  // Gone before its directory is removed (cleanups run in reverse, so after this one).
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+  });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   expect((await lines.next()).value).toBe("ready");
   return {
     go: () => child.stdin!.write("go\n"),
     secret: async () => (JSON.parse((await lines.next()).value as string) as { secret: string }).secret,
-    exited: once(child, "exit"),
+    exited,
   };
 }
 
