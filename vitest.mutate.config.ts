@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 import base from "./vitest.config.js";
 
-// The tests `npm run mutate` runs against every mutant: in-process and fast, no browser,
+// The tests `npm run mutate` runs against the core's and the store's mutants: in-process and fast,
+// no browser,
 // no packed tarball, no child processes, no PostgreSQL. Same aliases as the main config; its
 // `test` block is replaced whole (mergeConfig would append to its include list and setups).
 export default defineConfig({
@@ -9,8 +10,6 @@ export default defineConfig({
   test: {
     include: [
       "test/kit/*.test.ts",
-      "test/contract/broken-backends.test.ts",
-      "test/contract/broken-backends-signature.test.ts",
       "test/contract/reference-store-in-process.test.ts",
       "test/reference-store/*.test.ts",
       "test/reliability/payload-too-large.test.ts",
