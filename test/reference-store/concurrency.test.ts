@@ -6,11 +6,7 @@ import { openDatabase } from "../../reference-store/database.js";
 import { seedCatalog } from "../../reference-store/seed.js";
 import { startStoreServer, type StoreServer } from "../../reference-store/server.js";
 import { SECRET, SMALL_CATALOG, makeTempDir, reservationMismatches, signedPost } from "./helpers.js";
-import { spawnStore, type StoreProcess } from "./spawn-store.js";
-
-// Starting `npm run store` (tsx compiling on start) twice takes most of the default 20 s on two
-// cores shared with other work; this bound only stops a hang, it measures nothing.
-const SPAWNED_PROCESS_TIMEOUT_MS = 90_000;
+import { SPAWNED_PROCESS_TIMEOUT_MS, spawnStore, type StoreProcess } from "./spawn-store.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import request from "supertest";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../reference-store/database.js";
 import { reservationMismatches, SECRET, createTestApp, makeTempDir, signedPost } from "./helpers.js";
-import { spawnStore, type StoreProcess } from "./spawn-store.js";
+import { SPAWNED_PROCESS_TIMEOUT_MS, spawnStore, type StoreProcess } from "./spawn-store.js";
 
 const CRASHING_STORE = fileURLToPath(new URL("./crashing-store.ts", import.meta.url));
 
@@ -45,7 +45,7 @@ function rowsIn(path: string) {
 
 const killed = (process: StoreProcess) => process.child.signalCode;
 
-describe("a store process SIGKILLed while answering a cart add, restarted on the same file", () => {
+describe("a store process SIGKILLed while answering a cart add, restarted on the same file", { timeout: SPAWNED_PROCESS_TIMEOUT_MS }, () => {
   it("killed before COMMIT: nothing is on disk; the re-delivery, once the 5 s takeover has passed, applies the add once", async () => {
     const { path, signed, reply, dying } = await crashOnAdd("before-commit");
     expect(killed(dying)).toBe("SIGKILL");

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { storeServerOptionsFromEnv } from "../../reference-store/server.js";
 import { createJsonLogger } from "../../reference-store/json-logger.js";
 import { SECRET, makeTempDir } from "./helpers.js";
-import { spawnStore } from "./spawn-store.js";
+import { SPAWNED_PROCESS_TIMEOUT_MS, spawnStore } from "./spawn-store.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -19,7 +19,7 @@ function tempDir(): string {
   return temp.dir;
 }
 
-describe("npm run store (reference-store/main.ts)", () => {
+describe("npm run store (reference-store/main.ts)", { timeout: SPAWNED_PROCESS_TIMEOUT_MS }, () => {
   it("creates and seeds the database on first start and prints a structured listening line", async () => {
     const path = join(tempDir(), "nested", "store.db");
     const store = await spawnStore({ DATABASE_PATH: path, VIZOCHOK_WEBHOOK_SECRET: SECRET });

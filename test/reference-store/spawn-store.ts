@@ -6,6 +6,12 @@ import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../../reference-store/main.ts", import.meta.url));
 
+/**
+ * A hang bound for tests that start store processes: starting one (tsx compiling on start) has
+ * taken most of vitest's default 20 s on two cores shared with other work. It measures nothing.
+ */
+export const SPAWNED_PROCESS_TIMEOUT_MS = 90_000;
+
 export interface StoreProcess {
   url: string;
   child: ChildProcess;

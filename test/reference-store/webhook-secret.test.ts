@@ -8,6 +8,7 @@ import { silentLogger } from "vizochok-merchant-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadWebhookSecret, redactWebhookSecret, resolveWebhookSecret } from "../../reference-store/webhook-secret.js";
 import { makeTempDir } from "./helpers.js";
+import { SPAWNED_PROCESS_TIMEOUT_MS } from "./spawn-store.js";
 
 const CHILD = fileURLToPath(new URL("./resolve-secret-child.ts", import.meta.url));
 const cleanups: (() => unknown)[] = [];
@@ -50,7 +51,7 @@ describe("resolveWebhookSecret()", () => {
     expect(b).toBe(a);
     expect(readFileSync(join(dir, "data", "webhook-secret"), "utf8").trim()).toBe(a);
     expect(statSync(join(dir, "data", "webhook-secret")).mode & 0o777).toBe(0o600);
-  });
+  }, SPAWNED_PROCESS_TIMEOUT_MS);
 
   it("waits for a secret file that exists but is still empty, and uses what the writer wrote", () => {
     const dir = tempDir();

@@ -2,7 +2,7 @@
 // each gets an HTTP answer below 500 (or a closed connection for a refused upgrade), and the
 // process keeps serving.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnStore, type StoreProcess } from "../reference-store/spawn-store.js";
+import { SPAWNED_PROCESS_TIMEOUT_MS, spawnStore, type StoreProcess } from "../reference-store/spawn-store.js";
 import { rawRequest, sendRaw } from "./raw-http.js";
 import { spawnDemo, type DemoProcess } from "./spawn-demo.js";
 
@@ -32,7 +32,7 @@ describe("npm start: hostile request targets", () => {
   let demo: DemoProcess;
   beforeAll(async () => {
     demo = await spawnDemo();
-  });
+  }, SPAWNED_PROCESS_TIMEOUT_MS);
   afterAll(() => demo.stop());
 
   it("the stub answers each below 500 and the process keeps serving both servers", async () => {
@@ -58,7 +58,7 @@ describe("npm run store: hostile request targets", () => {
   let store: StoreProcess;
   beforeAll(async () => {
     store = await spawnStore({ DATABASE_PATH: ":memory:", VIZOCHOK_WEBHOOK_SECRET: "whsec_hostile" });
-  });
+  }, SPAWNED_PROCESS_TIMEOUT_MS);
   afterAll(() => store.kill());
 
   it("answers each below 500 and keeps serving", async () => {
