@@ -1,3 +1,5 @@
+import { positiveRule, type Rule } from "./core/option-rules.js";
+
 /** The answer stored for a delivery so a copy of it gets the same answer, byte for byte. */
 export interface StoredAnswer {
   status: number;
@@ -196,9 +198,9 @@ interface Entry extends ReplayRecord {
  * `maxEntries` the oldest entry is dropped (a delivery that old is near the end of its window).
  */
 export function createMemoryReplayGuard(options: MemoryReplayGuardOptions = {}): MemoryReplayGuard {
-  const maxEntries = options.maxEntries ?? 100_000;
+  const maxEntries = checked(positiveRule(options.maxEntries, "maxEntries", 100_000));
   const now = options.now ?? Date.now;
-  const abandonAfterMs = options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS;
+  const abandonAfterMs = checked(positiveRule(options.abandonAfterMs, "abandonAfterMs", DEFAULT_ABANDON_AFTER_MS));
   const newToken = options.newToken ?? (() => globalThis.crypto.randomUUID());
   const entries = new Map<string, Entry>();
   // Arrival order, kept apart from the Map: iterating a Map from the front after many deletes
@@ -279,4 +281,9 @@ export function createMemoryReplayGuard(options: MemoryReplayGuardOptions = {}):
       if (entry !== undefined && entry.answer === undefined) entries.delete(claim.key);
     },
   };
+}
+
+function checked<T>(rule: Rule<T>): T {
+  if (!rule.ok) throw new TypeError(`createMemoryReplayGuard: ${rule.message}`);
+  return rule.value;
 }

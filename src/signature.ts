@@ -1,4 +1,5 @@
 import { equalSync, fromHex, hmacSync, hmacWeb, nodeCrypto, toHex, verifyWeb } from "./crypto.js";
+import { choiceRule, describe, positiveRule, secretsRule } from "./core/option-rules.js";
 import type { SignatureErrorCode } from "./errors.js";
 
 export const SIGNATURE_HEADER = "x-vizochok-signature";
@@ -93,8 +94,8 @@ export interface VerifyWebhookSignatureOptions {
   url?: string;
   /** What a GET signature covers; default `"empty-body"`. */
   getSigning?: GetSigningMode;
-  /** Current time in milliseconds; defaults to `Date.now()`. */
-  now?: number;
+  /** Current time in epoch milliseconds, or a clock that returns it (as the router's `now`); defaults to `Date.now()`. */
+  now?: number | (() => number);
   /** The window, both ways, in seconds: finite and positive; default 300. */
   toleranceSeconds?: number;
 }
@@ -160,11 +161,9 @@ export async function verifyWebhookSignatureAsync(options: VerifyWebhookSignatur
 function check(options: VerifyWebhookSignatureOptions): Checked {
   const usage = (code: VerifyUsageErrorCode, message: string): Checked => ({ ok: false, result: { ok: false, code, message } });
   if (options === null || typeof options !== "object") return usage("invalid_options", "verifyWebhookSignature takes one options object: { secrets, headers, rawBody }");
-  const given = options.secrets ?? options.secret;
-  const secrets = typeof given === "string" ? [given] : given;
-  if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== "string" || s.length === 0)) {
-    return usage("invalid_options", `secrets must be a non-empty string or a list of them (usually process.env.VIZOCHOK_WEBHOOK_SECRET), got ${describe(given)}`);
-  }
+  const secretsChecked = options.secrets === undefined && "secret" in options ? secretsRule(options.secret, "secret") : secretsRule(options.secrets, "secrets");
+  if (!secretsChecked.ok) return usage("invalid_options", secretsChecked.message);
+  const secrets = secretsChecked.value;
   const { rawBody } = options;
   if (typeof rawBody !== "string" && !(rawBody instanceof Uint8Array)) {
     if (rawBody !== null && typeof rawBody === "object") {
@@ -176,14 +175,19 @@ function check(options: VerifyWebhookSignatureOptions): Checked {
     return usage("invalid_options", `rawBody must be the body exactly as received, a string or bytes (empty for GET), got ${describe(rawBody)}`);
   }
   if (options.headers === null || typeof options.headers !== "object") return usage("invalid_options", `headers must be the request's headers, got ${describe(options.headers)}`);
-  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  if (typeof tolerance !== "number" || !Number.isFinite(tolerance) || tolerance <= 0) {
-    return usage("invalid_options", `toleranceSeconds must be a finite number > 0, got ${describe(tolerance)}`);
+  const toleranceChecked = positiveRule(options.toleranceSeconds, "toleranceSeconds", DEFAULT_TOLERANCE_SECONDS);
+  if (!toleranceChecked.ok) return usage("invalid_options", toleranceChecked.message);
+  const tolerance = toleranceChecked.value;
+  let nowMs: unknown;
+  try {
+    nowMs = typeof options.now === "function" ? options.now() : (options.now ?? Date.now());
+  } catch (error) {
+    return usage("invalid_options", `now() threw: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const nowMs = options.now ?? Date.now();
   if (typeof nowMs !== "number" || !Number.isFinite(nowMs)) return usage("invalid_options", `now must be a finite number of milliseconds, got ${describe(nowMs)}`);
-  const getSigning = options.getSigning ?? "empty-body";
-  if (getSigning !== "empty-body" && getSigning !== "path-and-query") return usage("invalid_options", `getSigning must be "empty-body" or "path-and-query", got ${describe(getSigning)}`);
+  const getSigningChecked = choiceRule(options.getSigning, "getSigning", ["empty-body", "path-and-query"]);
+  if (!getSigningChecked.ok) return usage("invalid_options", getSigningChecked.message);
+  const getSigning = getSigningChecked.value;
   const method = options.method ?? "POST";
   if (typeof method !== "string") return usage("invalid_options", `method must be a string, got ${describe(method)}`);
   if (getSigning === "path-and-query" && method.toUpperCase() === "GET" && (typeof options.url !== "string" || !isTarget(options.url))) {
@@ -212,15 +216,6 @@ function check(options: VerifyWebhookSignatureOptions): Checked {
 
 function isTarget(url: string): boolean {
   return url.startsWith("/") || URL.canParse(url);
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === "string") return value.length === 0 ? "an empty string" : "a string";
-  if (typeof value === "number") return `the number ${String(value)}`;
-  return `a ${typeof value}`;
 }
 
 function fail(code: SignatureErrorCode, message: string): VerifyResult {

@@ -1,42 +1,16 @@
-import { randomId } from "./crypto.js";
 import { createDispatcher } from "./core/dispatch.js";
 import { createReplayStage } from "./core/replay.js";
 import { errorResponse, payloadTooLarge, type CoreResponse } from "./core/responses.js";
 import { createRouter, DEFAULT_PATHS, type RouteMatch, type WebhookPaths } from "./core/routing.js";
 import { serializeError } from "./core/serialize-error.js";
+import { normalizeKitOptions, type WebhookKitOptions } from "./core/options.js";
 import { createVerifier, type Verification } from "./core/verification.js";
 import type { WebhookErrorCode } from "./errors.js";
-import type { WebhookHandlers, WebhookKind } from "./handlers.js";
-import { consoleLogger, type WebhookLogger } from "./logger.js";
-import { createMemoryReplayGuard, type IdenticalRequestPolicy, type ReplayGuard } from "./replay-guard.js";
-import { DEFAULT_TOLERANCE_SECONDS, type GetSigningMode, type HeaderSource } from "./signature.js";
+import type { WebhookKind } from "./handlers.js";
+import type { WebhookLogger } from "./logger.js";
+import type { HeaderSource } from "./signature.js";
 
-export { DEFAULT_PATHS, type CoreResponse, type RouteMatch, type WebhookPaths };
-
-export interface WebhookKitOptions {
-  /** The webhook secret, or several during a rotation (current first). */
-  secret: string | readonly string[];
-  handlers: WebhookHandlers;
-  paths?: Partial<WebhookPaths>;
-  /** Largest accepted body in bytes. Default 64 KiB (a products request for 500 SKUs fits). */
-  bodyLimit?: number;
-  /** Accepted clock difference in seconds, both ways. Default 300. */
-  toleranceSeconds?: number;
-  /** Time a handler has before the kit answers 503. Default 4,500 ms of VIZOCHOK's 5 s. */
-  budgetMs?: number;
-  getSigning?: GetSigningMode;
-  /** Where POST deliveries are remembered; `false` turns the guard off. Default: in memory. */
-  replayGuard?: ReplayGuard | false;
-  /**
-   * A byte-identical cart POST that arrives after the first was answered and less than 1 s after
-   * it arrived is a new request (a shopper adding the same product again): `"apply"` runs it,
-   * `"refuse"` answers `409 duplicate_delivery`. Default `"apply"`.
-   */
-  identicalRequests?: IdenticalRequestPolicy;
-  logger?: WebhookLogger;
-  now?: () => number;
-  generateRequestId?: () => string;
-}
+export { DEFAULT_PATHS, type CoreResponse, type RouteMatch, type WebhookKitOptions, type WebhookPaths };
 
 /** A request as every adapter hands it to the core. */
 export interface CoreRequest {
@@ -72,34 +46,16 @@ export interface WebhookCore {
  * verification → replay → dispatch → answer check, with one log line per answer.
  */
 export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
-  const secrets = typeof options.secret === "string" ? [options.secret] : [...options.secret];
-  if (secrets.length === 0 || secrets.some((s) => typeof s !== "string" || s.length === 0)) {
-    throw new TypeError("vizochok-merchant-kit: `secret` must be a non-empty string or a list of them");
-  }
-  if (typeof options.handlers?.products !== "function") {
-    throw new TypeError("vizochok-merchant-kit: `handlers.products` is required");
-  }
-  const paths: WebhookPaths = { ...DEFAULT_PATHS, ...options.paths };
-  const bodyLimit = options.bodyLimit ?? 64 * 1024;
-  const toleranceSeconds = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  const budgetMs = options.budgetMs ?? 4_500;
-  const now = options.now ?? Date.now;
-  const logger = options.logger ?? consoleLogger;
-  const newRequestId = options.generateRequestId ?? randomId;
-  const guard = options.replayGuard === false ? undefined : (options.replayGuard ?? createMemoryReplayGuard({ now }));
-
+  const { secrets, handlers, paths, bodyLimit, toleranceSeconds, budgetMs, getSigning, replayGuard, identicalRequests, logger, now, generateRequestId } =
+    normalizeKitOptions(options);
   const match = createRouter(paths, bodyLimit);
-  const verify = createVerifier({ secrets, bodyLimit, toleranceSeconds, getSigning: options.getSigning ?? "empty-body", now });
-  const identical = options.identicalRequests ?? "apply";
-  if (identical !== "apply" && identical !== "refuse") {
-    throw new TypeError('vizochok-merchant-kit: `identicalRequests` must be "apply" or "refuse"');
-  }
-  const replay = createReplayStage({ guard, toleranceSeconds, identical, now, logger });
-  const dispatch = createDispatcher({ handlers: options.handlers, budgetMs, now, logger });
+  const verify = createVerifier({ secrets, bodyLimit, toleranceSeconds, getSigning, now });
+  const replay = createReplayStage({ guard: replayGuard, toleranceSeconds, identical: identicalRequests, now, logger });
+  const dispatch = createDispatcher({ handlers, budgetMs, now, logger });
 
   async function handle(kind: WebhookKind, request: CoreRequest): Promise<CoreResponse> {
     const receivedAt = request.receivedAt ?? now();
-    const requestId = newRequestId();
+    const requestId = generateRequestId();
     let response: CoreResponse;
     try {
       response = await answer(kind, request, receivedAt, requestId);

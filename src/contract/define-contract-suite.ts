@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { positiveRule, secretRule, type Rule } from "../core/option-rules.js";
 import { createContractClient, type ContractClient } from "./client.js";
 import { parseContractConfig, type ContractConfig, type ResolvedContractConfig } from "./config.js";
 import { PREFLIGHT_TITLE, preflight, type PreflightFailure } from "./preflight.js";
@@ -56,8 +57,11 @@ export type ContractSuiteOptions = (
  * defineContractSuite(vitest, { url: "http://127.0.0.1:8080/api/vizochok", secret: "whsec_test", config: "contract.json" });
  */
 export function defineContractSuite(test: TestApi, options: ContractSuiteOptions): void {
+  // Checked before any test is registered: one error naming the option, not a failure per case.
+  const secret = take(secretRule(options?.secret, "secret"));
+  const timeoutMs = take(positiveRule(options.timeoutMs, "timeoutMs", 30_000));
+  const requestTimeoutMs = take(positiveRule(options.requestTimeoutMs, "requestTimeoutMs", 5_000));
   const config = loadConfig(options.config);
-  const timeoutMs = options.timeoutMs ?? 30_000;
   const runId = randomBytes(4).toString("hex");
   let counter = 0;
   let served: ServedSubject | undefined;
@@ -71,14 +75,9 @@ export function defineContractSuite(test: TestApi, options: ContractSuiteOptions
       } else {
         served = await serveSubject(options.app, options.basePath);
       }
-      client = createContractClient({
-        baseUrl: served.baseUrl,
-        secret: options.secret,
-        paths: config.paths,
-        ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
-      });
+      client = createContractClient({ baseUrl: served.baseUrl, secret, paths: config.paths, timeoutMs: requestTimeoutMs });
       stopped = await preflight(client, config, `vizochok-contract-preflight-${runId}`);
-    }, 3 * (options.requestTimeoutMs ?? 5_000) + 5_000);
+    }, 3 * requestTimeoutMs + 5_000);
     test.afterAll(async () => {
       client?.close();
       await served?.close();
@@ -115,6 +114,11 @@ export function defineContractSuite(test: TestApi, options: ContractSuiteOptions
       );
     }
   });
+}
+
+function take<T>(rule: Rule<T>): T {
+  if (!rule.ok) throw new TypeError(`defineContractSuite: ${rule.message}`);
+  return rule.value;
 }
 
 function loadConfig(config: ContractConfig | string): ResolvedContractConfig {

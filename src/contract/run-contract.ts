@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { secretRule } from "../core/option-rules.js";
 import { CONTRACT_CASES } from "./cases/index.js";
 import { createContractClient, type ContractClient } from "./client.js";
 import { ContractViolation, type ContractCase, type ContractContext, type ContractGroup } from "./contract-case.js";
@@ -66,6 +67,8 @@ export function selectCases(only: readonly string[] | undefined): ContractCase[]
  * process.exitCode = report.ok ? 0 : 1;
  */
 export async function runContract(options: RunContractOptions): Promise<ContractReport> {
+  const secret = secretRule(options.secret, "secret");
+  if (!secret.ok) throw new TypeError(`runContract: ${secret.message}`);
   const now = options.now ?? Date.now;
   const started = performance.now();
   const startedAt = new Date(now()).toISOString();

@@ -22,13 +22,13 @@ export default defineConfig({
 });
 `;
 
-async function runVitest(suite: string): Promise<{ json: VitestJson; out: string }> {
+async function runVitest(suite: string, env: Record<string, string | undefined> = process.env): Promise<{ json: VitestJson; out: string }> {
   await writeFile(join(dir, "vitest.config.mjs"), CONFIG);
   await writeFile(join(dir, "suite.test.ts"), suite);
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, "node_modules/vitest/vitest.mjs"), "run", "--reporter=verbose", "--reporter=json", "--outputFile.json=report.json"], {
       cwd: dir,
-      env: { ...process.env, CI: "true", NO_COLOR: "1" },
+      env: { ...env, CI: "true", NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let text = "";
@@ -44,7 +44,8 @@ interface VitestJson {
   numFailedTests: number;
   numPassedTests: number;
   numPendingTests: number;
-  testResults: Array<{ assertionResults: Array<{ title: string; status: string; failureMessages: string[] }> }>;
+  numTotalTests: number;
+  testResults: Array<{ status: string; message: string; assertionResults: Array<{ title: string; status: string; failureMessages: string[] }> }>;
 }
 
 describe("defineContractSuite() under vitest", () => {
@@ -65,5 +66,22 @@ defineContractSuite(vitest, { url: "http://127.0.0.1:${port}/api/vizochok", secr
     expect(results.slice(1).map((r) => r.status)).toEqual(Array(CONTRACT_CASES.length).fill("skipped"));
     expect(out.split(`[not run: ${cause}]`)).toHaveLength(CONTRACT_CASES.length + 1);
     expect(out).not.toContain("ECONNREFUSED\n");
+  }, 120_000);
+
+  it("an unset VIZOCHOK_WEBHOOK_SECRET fails the file once, with a TypeError naming the option, and registers no case", async () => {
+    const { VIZOCHOK_WEBHOOK_SECRET: _unset, ...env } = process.env;
+    const { json, out } = await runVitest(
+      `import * as vitest from "vitest";
+import { defineContractSuite } from "vizochok-merchant-kit/testing";
+defineContractSuite(vitest, { url: "http://127.0.0.1:9/api/vizochok", secret: process.env.VIZOCHOK_WEBHOOK_SECRET!, config: { inStockSku: "milk-001" } });
+`,
+      env,
+    );
+    const message =
+      "defineContractSuite: secret must be a non-empty string, got undefined; it usually comes from process.env.VIZOCHOK_WEBHOOK_SECRET, which may be unset";
+    expect(json.numTotalTests).toBe(0);
+    expect(json.testResults.map((file) => [file.status, file.message])).toEqual([["failed", message]]);
+    expect(out).toContain(`TypeError: ${message}`);
+    expect(out).not.toContain("Cannot read properties of undefined");
   }, 120_000);
 });
