@@ -5,7 +5,11 @@ export type ReadBodyResult =
   /** `already_parsed`: a body parser consumed the stream and kept no raw bytes (Express only). */
   | { ok: false; reason: "too_large" | "aborted" | "already_parsed" };
 
-/** Reads a Node request stream into one buffer, stopping at `limit` bytes. */
+/**
+ * Reads a Node request stream into one buffer, stopping at `limit` bytes. The listeners stay on
+ * the request once it settles (they then do nothing): the request is done with either way, and
+ * an `error` listener left in place keeps a late socket error from becoming an uncaught one.
+ */
 export function readNodeBody(request: IncomingMessage, limit: number): Promise<ReadBodyResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -14,13 +18,10 @@ export function readNodeBody(request: IncomingMessage, limit: number): Promise<R
     const finish = (result: ReadBodyResult) => {
       if (settled) return;
       settled = true;
-      request.off("data", onData);
-      request.off("end", onEnd);
-      request.off("error", onError);
-      request.off("close", onClose);
       resolve(result);
     };
-    const onData = (chunk: Buffer) => {
+    request.on("data", (chunk: Buffer) => {
+      if (settled) return;
       size += chunk.length;
       if (size > limit) {
         // Stop buffering but keep draining, so the 413 can be written and read by the client.
@@ -29,14 +30,10 @@ export function readNodeBody(request: IncomingMessage, limit: number): Promise<R
         return;
       }
       chunks.push(chunk);
-    };
-    const onEnd = () => finish({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
-    const onError = () => finish({ ok: false, reason: "aborted" });
-    const onClose = () => finish(request.complete ? { ok: true, body: Buffer.concat(chunks, size) } : { ok: false, reason: "aborted" });
-    request.on("data", onData);
-    request.on("end", onEnd);
-    request.on("error", onError);
-    request.on("close", onClose);
+    });
+    request.on("end", () => finish({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
+    request.on("error", () => finish({ ok: false, reason: "aborted" }));
+    request.on("close", () => finish(request.complete ? { ok: true, body: Buffer.concat(chunks, size) } : { ok: false, reason: "aborted" }));
   });
 }
 

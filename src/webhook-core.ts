@@ -35,7 +35,8 @@ export interface WebhookCore {
   now(): number;
   /** Routing, method, content type and declared length: everything decidable before the body. */
   match(method: string, path: string, headers: HeaderSource): RouteMatch;
-  handle(kind: WebhookKind, request: CoreRequest): Promise<CoreResponse>;
+  /** The answer; synchronous when verification and the handler are (node:crypto, a sync handler). */
+  handle(kind: WebhookKind, request: CoreRequest): CoreResponse | Promise<CoreResponse>;
   errorResponse(code: WebhookErrorCode, message: string, headers?: Record<string, string>): CoreResponse;
   /** The 413 answer; it closes the connection rather than reading the rest of the body. */
   payloadTooLarge(): CoreResponse;
@@ -53,17 +54,30 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
   const replay = createReplayStage({ guard: replayGuard, toleranceSeconds, identical: identicalRequests, now, logger });
   const dispatch = createDispatcher({ handlers, budgetMs, now, logger });
 
-  async function handle(kind: WebhookKind, request: CoreRequest): Promise<CoreResponse> {
+  function handle(kind: WebhookKind, request: CoreRequest): CoreResponse | Promise<CoreResponse> {
     const receivedAt = request.receivedAt ?? now();
     const requestId = generateRequestId();
-    let response: CoreResponse;
+    let answered: CoreResponse | Promise<CoreResponse>;
     try {
-      response = await answer(kind, request, receivedAt, requestId);
+      answered = answer(kind, request, receivedAt, requestId);
     } catch (error) {
-      // A failing replay guard or logger: nothing was applied, so a 5xx (and VIZOCHOK's retry) is right.
-      logger.error({ requestId, kind, err: serializeError(error) }, "webhook could not be handled");
-      response = errorResponse("internal_error", "the webhook could not be handled; see the server log");
+      return finish(kind, requestId, receivedAt, failed(kind, requestId, error));
     }
+    if (!(answered instanceof Promise)) return finish(kind, requestId, receivedAt, answered);
+    return answered.then(
+      (response) => finish(kind, requestId, receivedAt, response),
+      (error: unknown) => finish(kind, requestId, receivedAt, failed(kind, requestId, error)),
+    );
+  }
+
+  // A failing replay guard or logger: nothing was applied, so a 5xx (and VIZOCHOK's retry) is right.
+  function failed(kind: WebhookKind, requestId: string, error: unknown): CoreResponse {
+    logger.error({ requestId, kind, err: serializeError(error) }, "webhook could not be handled");
+    return errorResponse("internal_error", "the webhook could not be handled; see the server log");
+  }
+
+  /** Stamps the request id on the answer and logs one line for it. */
+  function finish(kind: WebhookKind, requestId: string, receivedAt: number, response: CoreResponse): CoreResponse {
     response.headers["x-request-id"] = requestId;
     const fields = { requestId, kind, status: response.status, durationMs: now() - receivedAt };
     const code = response.error;
@@ -82,9 +96,10 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
     if (!verified.ok) return verified.response;
     const deadline = receivedAt + budgetMs;
     const { secretIndex } = verified.delivery;
+    // Products and cart GET change nothing: no replay stage (see createReplayStage).
+    if (kind !== "cart") return dispatch({ kind, rawBody: request.rawBody, query: request.query, requestId, deadline, secretIndex, claim: undefined });
     // The configured path, so a copy sent with a trailing slash is still the same endpoint.
-    const path = kind === "cart" ? paths.cart : request.path;
-    return replay({ ...verified.delivery, kind, path, requestId, receivedAt, deadline }, (claim) =>
+    return replay({ ...verified.delivery, kind, path: paths.cart, requestId, receivedAt, deadline }, (claim) =>
       dispatch({ kind, rawBody: request.rawBody, query: request.query, requestId, deadline, secretIndex, claim }),
     );
   }

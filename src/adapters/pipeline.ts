@@ -24,13 +24,15 @@ export interface WebhookAdapter<In, Rest extends unknown[], Out> {
 
 /**
  * The one request flow every adapter shares: match → reject → read → handle → respond. A failure
- * anywhere in it is logged and answered 500 in the contract's shape, so no request hangs.
+ * anywhere in it is logged and answered 500 in the contract's shape, so no request hangs. Work
+ * that can finish synchronously does (the handler's answer is written in the turn the body
+ * arrives), so a request costs one promise for its body and one for its result.
  */
 export function createPipeline<In, Rest extends unknown[], Out>(
   core: WebhookCore,
   adapter: WebhookAdapter<In, Rest, Out>,
 ): (request: In, ...rest: Rest) => Promise<Out> {
-  async function answer(request: In): Promise<CoreResponse | undefined> {
+  function answer(request: In): CoreResponse | undefined | Promise<CoreResponse | undefined> {
     const receivedAt = core.now();
     const method = adapter.method(request);
     const path = adapter.path(request);
@@ -38,20 +40,14 @@ export function createPipeline<In, Rest extends unknown[], Out>(
     const matched = core.match(method, path, headers);
     if (matched.type === "unmatched") return undefined;
     if (matched.type === "rejected") return discardThen(request, headers, matched.response);
-    let rawBody: Uint8Array = EMPTY;
-    if (matched.readBody) {
-      const read = await adapter.readBody(request, core.bodyLimit);
-      if (!read.ok) return read.reason === "too_large" ? discardThen(request, headers, core.payloadTooLarge()) : unreadable(core, read.reason);
-      rawBody = read.body;
-    }
-    return core.handle(matched.kind, {
-      method,
-      path,
-      target: adapter.target(request),
-      query: adapter.query(request),
-      headers,
-      rawBody,
-      receivedAt,
+    const { kind } = matched;
+    const handle = (rawBody: Uint8Array) =>
+      // Only the cart GET reads its query; POSTs are signed over the body alone.
+      core.handle(kind, { method, path, target: adapter.target(request), query: kind === "cart_get" ? adapter.query(request) : NO_QUERY, headers, rawBody, receivedAt });
+    if (!matched.readBody) return handle(EMPTY);
+    return adapter.readBody(request, core.bodyLimit).then((read) => {
+      if (read.ok) return handle(read.body);
+      return read.reason === "too_large" ? discardThen(request, headers, core.payloadTooLarge()) : unreadable(core, read.reason);
     });
   }
 
@@ -65,13 +61,30 @@ export function createPipeline<In, Rest extends unknown[], Out>(
     return ended ? answer : { ...answer, headers: { ...answer.headers, connection: "close" } };
   }
 
-  return async function webhookPipeline(request, ...rest) {
+  function respond(answered: CoreResponse | undefined, request: In, rest: Rest): Out {
     try {
-      return adapter.respond(await answer(request), request, ...rest);
+      return adapter.respond(answered, request, ...rest);
     } catch (error) {
-      // The core answers its own failures; this is the last line, so a request never hangs.
-      core.logger.error({ err: serializeError(error) }, "webhook could not be handled");
-      return adapter.respond(core.errorResponse("internal_error", "the webhook could not be handled"), request, ...rest);
+      return lastResort(error, request, rest);
+    }
+  }
+
+  // The core answers its own failures; this is the last line, so a request never hangs.
+  function lastResort(error: unknown, request: In, rest: Rest): Out {
+    core.logger.error({ err: serializeError(error) }, "webhook could not be handled");
+    return adapter.respond(core.errorResponse("internal_error", "the webhook could not be handled"), request, ...rest);
+  }
+
+  return function webhookPipeline(request, ...rest) {
+    try {
+      const answered = answer(request);
+      if (!(answered instanceof Promise)) return Promise.resolve(respond(answered, request, rest));
+      return answered.then(
+        (settled) => respond(settled, request, rest),
+        (error: unknown) => lastResort(error, request, rest),
+      );
+    } catch (error) {
+      return Promise.resolve(lastResort(error, request, rest));
     }
   };
 }
@@ -89,3 +102,5 @@ function unreadable(core: WebhookCore, reason: Extract<ReadBodyResult, { ok: fal
 }
 
 const EMPTY = new Uint8Array(0);
+/** What a POST's query is to the core: never read (verification and dispatch use the body). */
+const NO_QUERY = new URLSearchParams();

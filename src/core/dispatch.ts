@@ -4,7 +4,8 @@ import type { WebhookLogger } from "../logger.js";
 import { parseCartRequest } from "../parse-cart-request.js";
 import type { ReplayClaim, StoredAnswer } from "../replay-guard.js";
 import { CartGetQuery, CartGetResponse, CartResponse, ProductsRequest, ProductsResponse, type CartRequest } from "../schemas.js";
-import { checkAnswer } from "./answer-check.js";
+import { checkAnswer, serializeAnswer } from "./answer-check.js";
+import { isCanonicalProductsRequest } from "./canonical-shapes.js";
 import { errorResponse, jsonResponse, type CoreResponse } from "./responses.js";
 import { serializeError } from "./serialize-error.js";
 
@@ -29,7 +30,7 @@ export interface DispatchRequest {
 }
 
 type HandlerContext = WebhookContext & { abort(): void };
-type CartMethod = (request: never, context: WebhookContext) => unknown;
+type HandlerMethod = (this: WebhookHandlers, request: never, context: WebhookContext) => unknown;
 
 /**
  * Dispatch: validate the request for its kind, call the merchant's handler within the deadline,
@@ -41,23 +42,28 @@ export function createDispatcher(options: DispatchOptions): (request: DispatchRe
   return function dispatch(request) {
     if (request.kind === "products") {
       const body = decodeJson(request.rawBody);
-      if (!body.ok) return errorResponse("invalid_json", "request body is not valid JSON");
-      const parsed = ProductsRequest.safeParse(body.value);
-      if (!parsed.success) return errorResponse("invalid_request", describeIssue(parsed.error));
-      const context = makeContext(request, parsed.data.store_id, undefined);
-      return run(context, ProductsResponse, () => handlers.products(parsed.data, context));
+      if (body === INVALID_JSON) return errorResponse("invalid_json", "request body is not valid JSON");
+      // The usual request is already exactly what zod would output: the handler gets it as parsed.
+      let products = body as ProductsRequest;
+      if (!isCanonicalProductsRequest(body)) {
+        const parsed = ProductsRequest.safeParse(body);
+        if (!parsed.success) return errorResponse("invalid_request", describeIssue(parsed.error));
+        products = parsed.data;
+      }
+      const context = makeContext(request, products.store_id, undefined);
+      return run(context, ProductsResponse, handlers.products, products);
     }
 
     if (request.kind === "cart") {
       const body = decodeJson(request.rawBody);
-      const parsed = body.ok ? parseCartRequest(body.value) : { ok: false as const, reason: "missing_params" as const };
+      const parsed = body !== INVALID_JSON ? parseCartRequest(body) : { ok: false as const, reason: "missing_params" as const };
       // A signed but malformed cart request is a business answer, never an HTTP error.
       if (!parsed.ok) return jsonResponse(JSON.stringify({ ok: false, reason: parsed.reason }));
       const cart = parsed.request;
       const method = cartHandler(cart);
       if (method === undefined) return errorResponse("not_found", `no handler for cart action "${cart.action}"`);
       const context = makeContext(request, cart.store_id, cart.session_id);
-      return run(context, CartResponse, () => method(cart as never, context));
+      return run(context, CartResponse, method, cart);
     }
 
     const parsed = CartGetQuery.safeParse({
@@ -68,23 +74,27 @@ export function createDispatcher(options: DispatchOptions): (request: DispatchRe
     const cartGet = handlers.cartGet;
     if (cartGet === undefined) return errorResponse("not_found", "no cart GET handler is configured");
     const context = makeContext(request, parsed.data.store_id, parsed.data.session_id);
-    return run(context, CartGetResponse, () => cartGet.call(handlers, parsed.data, context));
+    return run(context, CartGetResponse, cartGet, parsed.data);
   };
 
-  function cartHandler(cart: CartRequest): CartMethod | undefined {
-    const method = {
-      add: handlers.add,
-      remove: handlers.remove,
-      update_quantity: handlers.updateQuantity,
-      clear: handlers.clear,
-    }[cart.action];
-    return method?.bind(handlers) as CartMethod | undefined;
+  function cartHandler(cart: CartRequest): HandlerMethod | undefined {
+    switch (cart.action) {
+      case "add":
+        return handlers.add as HandlerMethod | undefined;
+      case "remove":
+        return handlers.remove as HandlerMethod | undefined;
+      case "update_quantity":
+        return handlers.updateQuantity as HandlerMethod | undefined;
+      case "clear":
+        return handlers.clear as HandlerMethod | undefined;
+    }
   }
 
-  function run(context: HandlerContext, schema: z.ZodMiniType, call: () => unknown): CoreResponse | Promise<CoreResponse> {
+  /** Calls `method` on the handlers object (so handlers may use `this`), then checks what it answers. */
+  function run(context: HandlerContext, schema: z.ZodMiniType, method: HandlerMethod, input: unknown): CoreResponse | Promise<CoreResponse> {
     let result: unknown;
     try {
-      result = call();
+      result = method.call(handlers, input as never, context);
     } catch (error) {
       return failed(context, error);
     }
@@ -143,9 +153,9 @@ function makeContext(request: DispatchRequest, storeId: string, sessionId: strin
 
 /** A cart answer exactly as the kit sends and records it. */
 function storedCartAnswer(answer: unknown): StoredAnswer {
-  const checked = CartResponse.safeParse(answer);
-  if (!checked.success) throw new TypeError("the cart answer does not match the contract");
-  return { status: 200, body: JSON.stringify(checked.data) };
+  const serialized = serializeAnswer(CartResponse, answer);
+  if (!serialized.ok) throw new TypeError("the cart answer does not match the contract");
+  return { status: 200, body: serialized.text };
 }
 
 const TIMED_OUT = Symbol("timed out");
@@ -155,11 +165,14 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
-function decodeJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+const INVALID_JSON = Symbol("invalid JSON");
+
+/** The parsed body, or `INVALID_JSON` when it is not UTF-8 JSON. */
+function decodeJson(bytes: Uint8Array): unknown {
   try {
-    return { ok: true, value: JSON.parse(utf8.decode(bytes)) };
+    return JSON.parse(utf8.decode(bytes));
   } catch {
-    return { ok: false };
+    return INVALID_JSON;
   }
 }
 

@@ -18,9 +18,13 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Runs `file` with tsx in its own process; it must print a JSON line with `port`. */
+/**
+ * Runs `file` with tsx in its own process; it must print a JSON line with `port`. With
+ * `BENCH_PROFILE=dir` each server writes a `--cpu-prof` profile into `dir` when it stops.
+ */
 export async function startServerProcess(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<BenchServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+  const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", file, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...env },
   });
@@ -92,6 +96,11 @@ export interface RoundResult {
   /** Requests written to the socket, and answers received with a 2xx. */
   sent: number;
   answered: number;
+  /**
+   * The server's own CPU time (user + system, µs) over the round divided by its handler runs, when
+   * the server reports `cpuMicros`: far steadier than throughput on a machine others are using.
+   */
+  cpuMicrosPerRequest?: number;
 }
 
 export interface CountedRound {
@@ -117,7 +126,8 @@ const lastRound = new Map<string, number>();
  * the round (about as many as the URL took last time), so the client mostly just writes bytes.
  */
 export async function countedRound(options: CountedRound): Promise<RoundResult> {
-  const before = (await options.server.counts())[options.counter] ?? 0;
+  const start = await options.server.counts();
+  const before = start[options.counter] ?? 0;
   const pool = signedPool(options.amount ?? Math.max(5_000, Math.ceil(1.5 * (lastRound.get(options.url) ?? 0))), options.body);
   let next = 0;
   let signedDuringRound = 0;
@@ -145,8 +155,10 @@ export async function countedRound(options: CountedRound): Promise<RoundResult> 
   const sent = next;
   // Requests still in flight when the round stopped are finished by the server; give it a moment.
   let ran = 0;
+  let end = start;
   for (let attempt = 0; attempt < 20; attempt++) {
-    ran = ((await options.server.counts())[options.counter] ?? 0) - before;
+    end = await options.server.counts();
+    ran = (end[options.counter] ?? 0) - before;
     if (ran >= answered) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -163,6 +175,7 @@ export async function countedRound(options: CountedRound): Promise<RoundResult> 
     non2xx: result.non2xx + result.errors + result.timeouts,
     sent,
     answered,
+    ...(start.cpuMicros !== undefined && end.cpuMicros !== undefined && ran > 0 && { cpuMicrosPerRequest: (end.cpuMicros - start.cpuMicros) / ran }),
   };
 }
 
@@ -178,7 +191,7 @@ export async function compare(
   a: { name: string; run: () => Promise<RoundResult> },
   b: { name: string; run: () => Promise<RoundResult> },
   rounds = 3,
-): Promise<{ a: number; b: number; ratio: number; ratios: number[] }> {
+): Promise<{ a: number; b: number; ratio: number; ratios: number[]; cpu?: { a: number; b: number; ratio: number } }> {
   const ra: RoundResult[] = [];
   const rb: RoundResult[] = [];
   await b.run(); // warm-up, discarded
@@ -194,12 +207,18 @@ export async function compare(
   const ratio = am / bm;
   const ratios = ra.map((r, i) => r.requestsPerSecond / rb[i]!.requestsPerSecond);
   const answered = (rs: RoundResult[]) => rs.reduce((n, r) => n + r.answered, 0).toLocaleString("en");
+  const cpuOf = (rs: RoundResult[]) => (rs.every((r) => r.cpuMicrosPerRequest !== undefined) ? median(rs.map((r) => r.cpuMicrosPerRequest!)) : undefined);
+  const [ca, cb] = [cpuOf(ra), cpuOf(rb)];
+  const cpu = ca !== undefined && cb !== undefined ? { a: ca, b: cb, ratio: cb / ca } : undefined;
+  const cpuText = (rs: RoundResult[], m: number | undefined) =>
+    m === undefined ? "" : `; server CPU ${m.toFixed(1)} µs/request (rounds ${rs.map((r) => r.cpuMicrosPerRequest!.toFixed(1)).join(", ")})`;
   console.log(
-    `${label}\n  ${a.name}: ${am.toFixed(0)} req/s (p99 ${median(ra.map((r) => r.p99))} ms; ${answered(ra)} requests, each counted by the server)\n` +
-      `  ${b.name}: ${bm.toFixed(0)} req/s (p99 ${median(rb.map((r) => r.p99))} ms; ${answered(rb)} requests, each counted by the server)\n` +
-      `  ratio per round: ${ratios.map((r) => r.toFixed(2)).join(", ")}`,
+    `${label}\n  ${a.name}: ${am.toFixed(0)} req/s (p99 ${median(ra.map((r) => r.p99))} ms; ${answered(ra)} requests, each counted by the server${cpuText(ra, ca)})\n` +
+      `  ${b.name}: ${bm.toFixed(0)} req/s (p99 ${median(rb.map((r) => r.p99))} ms; ${answered(rb)} requests, each counted by the server${cpuText(rb, cb)})\n` +
+      `  ratio per round: ${ratios.map((r) => r.toFixed(2)).join(", ")}` +
+      (cpu === undefined ? "" : `\n  CPU-time ratio (${b.name} CPU per request / ${a.name} CPU per request): ${cpu.ratio.toFixed(2)}`),
   );
-  return { a: am, b: bm, ratio, ratios };
+  return { a: am, b: bm, ratio, ratios, ...(cpu && { cpu }) };
 }
 
 export interface Figure {

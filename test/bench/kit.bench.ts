@@ -22,12 +22,14 @@ try {
     { name: "bare express.json()", run: productsRound(bareExpress!) },
   );
   report("(a) kit Express router / bare express.json() route", a.ratio, "×", { op: ">=", value: 1.05 });
+  if (a.cpu) report("(a) same, by server CPU per request (bare / kit)", a.cpu.ratio, "×", { op: ">=", value: 1.05 });
   const b = await compare(
     "(b) products webhook, 10 SKUs: kit node:http adapter vs hand-written node:http handler (no verification)",
     { name: "kit node adapter", run: productsRound(kitNode!) },
     { name: "hand-written node:http", run: productsRound(bareNode!) },
   );
   report("(b) kit node:http adapter / hand-written node:http handler", b.ratio, "×", { op: ">=", value: 0.8 });
+  if (b.cpu) report("(b) same, by server CPU per request (hand-written / kit)", b.cpu.ratio, "×", { op: ">=", value: 0.8 });
 } finally {
   await Promise.all([kitExpress, bareExpress, kitNode, bareNode].map((s) => s!.stop()));
 }

@@ -31,13 +31,13 @@ function serve(variant: string, databasePath: string): void {
     app.get("/__bench/counts", (_req, res) => {
       store.audit.flush?.();
       const rows = Object.fromEntries(countRows.all().map((r) => [r.kind, r.rows]));
-      res.json({ products: rows.products ?? 0, cart: rows.cart ?? 0 });
+      res.json({ products: rows.products ?? 0, cart: rows.cart ?? 0, cpuMicros: cpuMicros() });
     });
     app.use(store.app);
   } else if (variant === "bare") {
     // What a route costs with no verification, no validation and no database: the floor.
     const answer = { products: SKUS.slice(0, 10).map((sku, i) => ({ sku, price: 10 + i, in_stock: true })) };
-    app.get("/__bench/counts", (_req, res) => void res.json(counts));
+    app.get("/__bench/counts", (_req, res) => void res.json({ ...counts, cpuMicros: cpuMicros() }));
     app.post("/api/vizochok/check-products", express.json(), (_req, res) => {
       counts.products++;
       res.json(answer);
@@ -50,6 +50,12 @@ function serve(variant: string, databasePath: string): void {
     throw new Error(`unknown variant "${variant}"`);
   }
   const server = app.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
+}
+
+/** CPU time this process has used (µs): a round's share divided by its requests is its CPU per request. */
+function cpuMicros(): number {
+  const cpu = process.cpuUsage();
+  return cpu.user + cpu.system;
 }
 
 /**
