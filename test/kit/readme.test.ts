@@ -5,8 +5,9 @@ import supertest from "supertest";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { signWebhook } from "vizochok-merchant-kit";
 
-// Runs the README's quick-start block as written; only `app.listen(3000)` is swapped for an
-// export so the test can talk to the app without a fixed port.
+// Runs the README's quick-start block in process, on the repository's source; only
+// `app.listen(3000)` is swapped for an export so the test can talk to the app without a fixed
+// port. test/package/readme-blocks.test.ts runs it, and every other block, from the packed package.
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 const block = /```ts quick-start\n([\s\S]*?)```/.exec(readme)?.[1];
 const generated = fileURLToPath(new URL("./.readme-quick-start.generated.ts", import.meta.url));
@@ -31,19 +32,31 @@ const send = (path: string, body: object) => {
 };
 
 describe("README quick start", () => {
-  it("is at most 20 lines", () => {
-    expect(block!.trim().split("\n").length).toBeLessThanOrEqual(20);
+  it("fits on one screen: at most 40 lines", () => {
+    expect(block!.trim().split("\n").length).toBeLessThanOrEqual(40);
   });
 
   it("answers a signed products webhook", async () => {
     const res = await send("/check-products", { skus: ["milk-001", "bread-002"], store_id: "store-1" });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ products: [{ sku: "milk-001", price: 42.5, in_stock: true }] });
+    expect(res.body).toEqual({
+      products: [
+        { sku: "milk-001", price: 42.5, in_stock: true },
+        { sku: "bread-002", price: 31.9, in_stock: true },
+      ],
+    });
   });
 
-  it("rejects a fourth unit with the custom reason", async () => {
-    const res = await send("/cart", { action: "add", store_id: "store-1", session_id: "s", sku: "milk-001", quantity: 4 });
-    expect(res.body).toEqual({ ok: false, reason: "max_3_per_customer" });
+  it("adds to the session's cart, and refuses a 51st unit with the store's own reason", async () => {
+    const add = (quantity: number) => send("/cart", { action: "add", store_id: "store-1", session_id: "s", sku: "milk-001", quantity });
+    expect((await add(4)).body).toEqual({ ok: true });
+    expect((await add(47)).body).toEqual({ ok: false, reason: "max_50_per_customer" });
+    expect((await add(46)).body).toEqual({ ok: true });
+  });
+
+  it("refuses an unknown SKU", async () => {
+    const res = await send("/cart", { action: "add", store_id: "store-1", session_id: "s", sku: "tea-404" });
+    expect(res.body).toEqual({ ok: false, reason: "product_not_found" });
   });
 
   it("refuses an unsigned request, and logs the refusal as one JSON warning", async () => {
@@ -61,10 +74,9 @@ describe("README quick start", () => {
     ]);
   });
 
-  it("serves cart GET", async () => {
-    const res = await supertest(app)
-      .get("/api/vizochok/cart/items?store_id=store-1&session_id=s")
-      .set({ ...signWebhook({ secret }) });
-    expect(res.body).toEqual({ items: [] });
+  it("serves the cart GET from the same carts: the session's 50 units, another session's nothing", async () => {
+    const get = (session: string) => supertest(app).get(`/api/vizochok/cart/items?store_id=store-1&session_id=${session}`).set({ ...signWebhook({ secret }) });
+    expect((await get("s")).body).toEqual({ items: [{ sku: "milk-001", name: "milk-001", price: 42.5, quantity: 50 }] });
+    expect((await get("other")).body).toEqual({ items: [] });
   });
 });
