@@ -67,6 +67,20 @@ console.log(JSON.stringify(await exercise((request) => (request.method === "GET"
 import { app } from "./hono";
 console.log(JSON.stringify(await exercise((request) => app.fetch(request), "https://shop.example/api/vizochok")));
 `,
+  // After the block: one signed add through a handler with its guard; the guard's record is in Redis.
+  redisGuard: `
+import { createWebWebhookHandler, signWebhook } from "vizochok-merchant-kit";
+import { handlers } from "./handlers.js";
+const keys = () => redis.keys("shop-1:vizochok:*");
+const before = new Set(await keys());
+const handle = createWebWebhookHandler({ secret: "whsec_redis", handlers, replayGuard });
+const body = JSON.stringify({ action: "add", store_id: "store-1", session_id: \`redis-\${Date.now()}\`, sku: "milk-001" });
+const response = await handle(new Request("https://shop.example/cart", { method: "POST", headers: { "content-type": "application/json", ...signWebhook({ secret: "whsec_redis", body }) }, body }));
+const added = (await keys()).filter((key) => !before.has(key));
+console.log(JSON.stringify({ status: response.status, body: await response.json(), added: added.length }));
+if (added.length > 0) await redis.del(added);
+await redis.quit();
+`,
   // A backend that acknowledges every add, known SKU or not, for the README's sample failure.
   brokenBackend: `import { createServer } from "node:http";
 import { createNodeWebhookHandler } from "vizochok-merchant-kit/node";
@@ -91,8 +105,8 @@ beforeAll(async () => {
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "shop", private: true, type: "module" }));
   for (const command of [...shellCommands(block("install")), ...shellCommands(block("stub-install"))]) runInstall(command, project, tarball);
   copySqliteBinding(project);
-  // What the README takes for granted: Node's types, vitest for the two test files, hono for its block.
-  runInstall(`npm install --save-dev @types/node@${devVersion("@types/node")} vitest@${devVersion("vitest")} hono`, project, tarball);
+  // What the README takes for granted: Node's types, vitest for the two test files, hono and redis for their blocks.
+  runInstall(`npm install --save-dev @types/node@${devVersion("@types/node")} vitest@${devVersion("vitest")} redis@${devVersion("redis")} hono`, project, tarball);
   const catalog = join(project, "node_modules", "vizochok-merchant-kit", "fixtures", "catalog.json");
   writeFiles(project, {
     "tsconfig.json": JSON.stringify({
@@ -104,6 +118,7 @@ beforeAll(async () => {
     "src/nextjs-route.ts": block("nextjs-route"),
     "src/hono.ts": block("hono"),
     "src/signing.ts": block("signing"),
+    "src/redis-guard.ts": block("redis-guard") + harness.redisGuard,
     "test/stub.test.ts": block("stub-test"),
     "test/contract.test.ts": block("contract-test"),
     "src/handlers.ts": harness.handlers(block("quick-start")),
@@ -154,6 +169,7 @@ describe("the README, run from the installed package", () => {
       "ts hono",
       "sh init", // run from the packed package by test/package/init.test.ts
       "ts signing",
+      "ts redis-guard",
       "sh stub-install",
       "ts stub-test",
       "sh contract-ci",
@@ -199,6 +215,11 @@ describe("the README, run from the installed package", () => {
   it("signing: the signature verifies with the second secret, and not with the first alone", { timeout: 60_000 }, async () => {
     const { stdout } = await tsx("src/signing.ts");
     expect(stdout).toMatch(/^\{\s*ok: true,\s*secretIndex: 1,\s*timestamp: \d+,\s*signature: '[0-9a-f]{64}'\s*\}\n\{\s*ok: false,\s*code: 'signature_mismatch',\s*message: '[^']+'\s*\}\n$/);
+  });
+
+  it("redis-guard: the guard records a signed cart POST in Redis under the block's prefix", { timeout: 60_000 }, async () => {
+    const { stdout } = await run(process.execPath, ["--import", tsxLoader, "src/redis-guard.ts"], { cwd: project, env: { ...process.env, REDIS_URL: "redis://127.0.0.1:6379" } });
+    expect(JSON.parse(stdout)).toEqual({ status: 200, body: { ok: true }, added: 1 });
   });
 
   it("contract-ci: the quick start passes 42 cases and skips the 4 the README names", { timeout: 180_000 }, () => {
