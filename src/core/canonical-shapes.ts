@@ -51,8 +51,14 @@ function keysInOrder(value: Record<string, unknown>, keys: readonly string[]): n
   return seen;
 }
 
+/** No lone surrogate: `String.prototype.isWellFormed` where the runtime has it (Node ≥ 20), else the schema's pattern. */
+const isWellFormed: (value: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (value) => (value as string & { isWellFormed(): boolean }).isWellFormed()
+    : (value) => !LONE_SURROGATE.test(value);
+
 const isText = (value: unknown, min: number, max: number): boolean =>
-  typeof value === "string" && value.length >= min && value.length <= max && !LONE_SURROGATE.test(value);
+  typeof value === "string" && value.length >= min && value.length <= max && isWellFormed(value);
 const isSku = (value: unknown) => isText(value, 1, 128);
 const isId = (value: unknown) => isText(value, 1, 256);
 /** Money: a finite number ≥ 0 (NaN fails the comparison). */
