@@ -9,11 +9,10 @@ import {
   type ReplayGuard,
   type ReplayLookup,
   type ReplayRecord,
-  type CartResponse,
   type StoredAnswer,
-  type WebhookContext,
   type WebhookHandlers,
 } from "vizochok-merchant-kit";
+import { wrapCartChanges } from "../answer-record.js";
 import { withinPostgresChange } from "./change-scope.js";
 
 export interface PostgresReplayGuardOptions {
@@ -136,26 +135,9 @@ export function createPostgresReplayGuard(options: PostgresReplayGuardOptions): 
  * withAudit(withPostgresAnswerRecord(createStoreHandlers(store), replayGuard), auditOptions);
  */
 export function withPostgresAnswerRecord(handlers: WebhookHandlers, guard: PostgresReplayGuard): WebhookHandlers {
-  function recorded<R>(method: CartMethod<R>): CartMethod<R> {
-    if (method === undefined) return undefined;
-    const call = method.bind(handlers);
-    return (request, context) => {
-      const claim = context.replay;
-      if (claim === undefined) return call(request, context);
-      return withinPostgresChange((tx, answer) => guard.commitAnswer(tx, claim, claim.stored(answer)), () => call(request, context));
-    };
-  }
-  const wrapped: WebhookHandlers = { ...handlers, products: handlers.products.bind(handlers) };
-  const add = recorded(handlers.add);
-  const remove = recorded(handlers.remove);
-  const updateQuantity = recorded(handlers.updateQuantity);
-  const clear = recorded(handlers.clear);
-  if (add) wrapped.add = add;
-  if (remove) wrapped.remove = remove;
-  if (updateQuantity) wrapped.updateQuantity = updateQuantity;
-  if (clear) wrapped.clear = clear;
-  if (handlers.cartGet) wrapped.cartGet = handlers.cartGet.bind(handlers);
-  return wrapped;
+  return wrapCartChanges(handlers, (call) => (request, context) => {
+    const claim = context.replay;
+    if (claim === undefined) return call(request, context);
+    return withinPostgresChange((tx, answer) => guard.commitAnswer(tx, claim, claim.stored(answer)), () => call(request, context));
+  });
 }
-
-type CartMethod<R> = ((request: R, context: WebhookContext) => CartResponse | Promise<CartResponse>) | undefined;
