@@ -7,6 +7,7 @@ import express, { type Response } from "express";
 import { silentLogger, type IdenticalRequestPolicy, type ProductInput, type WebhookLogger } from "vizochok-merchant-kit";
 import {
   createScriptedAgent,
+  type Recipe,
   createVizochokStub,
   generateWebhookSecret,
   type VizochokStub,
@@ -97,7 +98,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const host = options.host ?? "127.0.0.1";
   const secret = options.secret ?? generateWebhookSecret();
   const catalog = JSON.parse(readFileSync(resolve(FIXTURES_DIR, "catalog.json"), "utf8")) as CatalogFile;
-  const recipes = JSON.parse(readFileSync(resolve(FIXTURES_DIR, "recipes.json"), "utf8")) as unknown;
+  const recipes = JSON.parse(readFileSync(resolve(FIXTURES_DIR, "recipes.json"), "utf8")) as Recipe[];
   const storeName = catalog.stores.find((s) => s.store_id === DEMO_STORE_ID)?.name ?? DEMO_STORE_ID;
 
   if (options.databasePath !== ":memory:") mkdirSync(dirname(resolve(options.databasePath)), { recursive: true });

@@ -15,7 +15,9 @@ export type WebhookKind = "products" | "cart" | "cart_get";
 
 /** What every handler receives besides the validated request. */
 export interface WebhookContext {
+  /** Which webhook this is: `"products"`, `"cart"` (a POST) or `"cart_get"`. */
   kind: WebhookKind;
+  /** The request's `store_id`. */
   storeId: string;
   /** Absent for products, which are not tied to a shopper. */
   sessionId: string | undefined;
@@ -25,6 +27,7 @@ export interface WebhookContext {
   deadline: number;
   /** Index into the configured secrets of the one that verified this request. */
   secretIndex: number;
+  /** This request's id, as in the `x-request-id` answer header and every log line about it. */
   requestId: string;
   /**
    * Cart POSTs behind a replay guard: this delivery's claim. A store whose guard lives in its own

@@ -30,6 +30,7 @@ export interface NodeRedisScriptClient {
  */
 export type RedisEvaluate = (script: string, keys: string[], args: string[]) => Promise<unknown>;
 
+/** What `createRedisReplayGuard` takes: exactly one of `client` and `evaluate`. */
 export interface RedisReplayGuardOptions {
   /** A connected node-redis client. Give either `client` or `evaluate`. */
   client?: NodeRedisScriptClient;

@@ -127,9 +127,11 @@ export type ReplayVerdict =
   | "duplicate"
   | "other_path";
 
+/** What `judgeDelivery` needs besides the delivery and the record. */
 export interface JudgeOptions {
   /** The guard's clock now. */
   at: number;
+  /** A delivery in flight this long belongs to a request that died: a copy may take it over. Default 5,000 ms. */
   abandonAfterMs?: number;
 }
 
@@ -170,9 +172,11 @@ export class ReplayClaimLostError extends Error {
   }
 }
 
+/** What `createMemoryReplayGuard` takes; every number finite and > 0, checked at setup. */
 export interface MemoryReplayGuardOptions {
   /** Upper bound on remembered deliveries; the oldest are dropped first. Default 100,000. */
   maxEntries?: number;
+  /** The guard's clock, in epoch milliseconds; the router passes its own. Default `Date.now`. */
   now?: () => number;
   /** A delivery in flight this long may be taken over. Default 5,000 ms. */
   abandonAfterMs?: number;

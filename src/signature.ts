@@ -18,18 +18,23 @@ export type HeaderSource =
   | { get(name: string): string | null }
   | Record<string, string | string[] | undefined>;
 
+/** What `signWebhook` and `signWebhookAsync` take. */
 export interface SignWebhookOptions {
+  /** The webhook secret to sign with, a non-empty string (the receiver's `VIZOCHOK_WEBHOOK_SECRET`). */
   secret: string;
   /** The exact bytes that will be sent. Strings are encoded as UTF-8. Omit for GET. */
   body?: string | Uint8Array;
-  /** Unix seconds; defaults to now. */
+  /** Unix seconds, a non-negative integer; defaults to now. */
   timestamp?: number;
+  /** The request method; default `"POST"` with a body, `"GET"` without. */
   method?: string;
   /** Request target (`/path?query`), needed only for `getSigning: "path-and-query"`. */
   url?: string;
+  /** What a GET signature covers; default `"empty-body"`, as VIZOCHOK signs today. */
   getSigning?: GetSigningMode;
 }
 
+/** The two headers a signed request carries, named as VIZOCHOK sends them. */
 export type SignedHeaders = {
   "X-VIZOCHOK-Signature": string;
   "X-VIZOCHOK-Timestamp": string;
@@ -79,6 +84,10 @@ function signingInput(options: SignWebhookOptions): { timestamp: number; payload
   return { timestamp, payload };
 }
 
+/**
+ * What `verifyWebhookSignature` takes. The router's option names work too (`secret`, `now` as a
+ * clock), and the same rules apply: an option it cannot use is an `invalid_options` result.
+ */
 export interface VerifyWebhookSignatureOptions {
   /** Accepted secrets, current first, then previous ones during a rotation. */
   secrets?: string | readonly string[];

@@ -37,12 +37,17 @@ export interface WebhookReply {
   sent: string;
 }
 
+/** What `createContractClient` takes. */
 export interface ContractClientOptions {
+  /** Where the webhook paths are appended, e.g. `http://127.0.0.1:8080/api/vizochok`. */
   baseUrl: string;
+  /** The secret every request is signed with: the backend's `VIZOCHOK_WEBHOOK_SECRET`. */
   secret: string;
+  /** The webhook paths under `baseUrl` (`cartGet: null`: none). */
   paths: ResolvedContractConfig["paths"];
   /** Milliseconds before a call counts as unanswered. Default 5,000: VIZOCHOK's own budget. */
   timeoutMs?: number;
+  /** The clock requests are signed with, in epoch milliseconds. Default `Date.now`. */
   now?: () => number;
 }
 

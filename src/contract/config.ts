@@ -9,8 +9,11 @@ const Path = z.string().startsWith("/");
  * required; cases whose data is missing are skipped with the reason.
  */
 export const ContractConfig = z.strictObject({
+  /** The store the cases shop in. Default `"store-1"`. */
   storeId: z.string().min(1).optional(),
+  /** A product the store has in stock: the one SKU the suite needs. */
   inStockSku: Sku,
+  /** A product the store knows but has none of: the `out_of_stock` cases. */
   outOfStockSku: z.optional(Sku),
   /** `available` is what one new session can add before `quantity_exceeded`. */
   limitedSku: z.strictObject({ sku: Sku, available: z.number().positive() }).optional(),
@@ -21,19 +24,41 @@ export const ContractConfig = z.strictObject({
   /** p95 latency the products webhook must stay under. Default 1,000 ms, a fifth of VIZOCHOK's 5 s. */
   latencyBudgetMs: z.number().positive().optional(),
 });
+/** The contract config as written (JSON file or object): only `inStockSku` is required. */
 export type ContractConfig = z.input<typeof ContractConfig>;
 
+/** A `ContractConfig` with every default filled in, as the cases read it. */
 export interface ResolvedContractConfig {
+  /** The store the cases shop in. */
   storeId: string;
+  /** A product in stock. */
   inStockSku: string;
+  /** A product out of stock; `undefined` skips the cases that need it. */
   outOfStockSku: string | undefined;
+  /** A product with a per-session limit, and how many one new session may add; `undefined` skips its cases. */
   limitedSku: { sku: string; available: number } | undefined;
+  /** A second store, for the store-isolation case. */
   otherStoreId: string;
+  /** The webhook paths under the base URL; `cartGet: null` when there is no cart GET webhook. */
   paths: { products: string; cart: string; cartGet: string | null };
+  /** p95 latency, in milliseconds, the webhooks must stay under. */
   latencyBudgetMs: number;
 }
 
-export type ParsedContractConfig = { ok: true; config: ResolvedContractConfig } | { ok: false; message: string };
+/** What `parseContractConfig` answers: the resolved config, or a message naming every problem. */
+export type ParsedContractConfig =
+  | {
+      /** The config is usable. */
+      ok: true;
+      /** The config with its defaults. */
+      config: ResolvedContractConfig;
+    }
+  | {
+      /** The config is not usable; nothing was run. */
+      ok: false;
+      /** `invalid contract config: ` and each problem as `field: message`. */
+      message: string;
+    };
 
 /**
  * Validates a config (parsed JSON or an object) and fills in the defaults.

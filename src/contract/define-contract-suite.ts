@@ -16,12 +16,17 @@ type TestBody = (context?: { skip?: (note?: string) => void }) => Promise<void>;
  * loads it.
  */
 export interface TestApi {
+  /** Groups the cases under the suite's name. */
   describe(name: string, body: () => void): unknown;
+  /** Registers one case; `it.skip` one whose data the config lacks. */
   it: ((name: string, body: TestBody, timeout?: number) => unknown) & { skip(name: string, body: TestBody): unknown };
+  /** Starts the subject (or reads its URL) and runs the preflight. */
   beforeAll(body: () => Promise<void>, timeout?: number): unknown;
+  /** Stops what `beforeAll` started. */
   afterAll(body: () => Promise<void>, timeout?: number): unknown;
 }
 
+/** What `defineContractSuite` takes: the subject (`url` or `app`), the secret and the config. */
 export type ContractSuiteOptions = (
   | {
       /** A running backend: where the three webhook paths are appended (or a function that
@@ -35,6 +40,7 @@ export type ContractSuiteOptions = (
       basePath?: string;
     }
 ) & {
+  /** The secret the backend verifies with, a non-empty string, usually `process.env.VIZOCHOK_WEBHOOK_SECRET`; checked before any case is registered. */
   secret: string;
   /** The config object, or the path of its JSON file (relative to the working directory). */
   config: ContractConfig | string;
@@ -42,7 +48,7 @@ export type ContractSuiteOptions = (
   name?: string;
   /** Case ids or groups to register; default all. */
   only?: readonly string[];
-  /** Milliseconds per case. Default 30,000. */
+  /** Milliseconds per case, finite and > 0. Default 30,000. */
   timeoutMs?: number;
   /** Milliseconds per request. Default 5,000: VIZOCHOK gives up after 5 s and retries. */
   requestTimeoutMs?: number;

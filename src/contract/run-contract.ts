@@ -31,10 +31,13 @@ export interface ContractReport {
   preflight?: PreflightFailure;
 }
 
+/** What `runContract` takes. */
 export interface RunContractOptions {
   /** Where the three webhook paths are appended, e.g. `https://shop.example.com/api/vizochok`. */
   baseUrl: string;
+  /** The secret every request is signed with, a non-empty string (usually `VIZOCHOK_WEBHOOK_SECRET`). */
   secret: string;
+  /** The test data, as `parseContractConfig` resolves it. */
   config: ResolvedContractConfig;
   /** Case ids or groups to run; default all. */
   only?: readonly string[];
@@ -45,8 +48,11 @@ export interface RunContractOptions {
   /** Check first that the backend is reachable and configured (default true). When it is not,
    * every case is reported skipped with the cause, without `onCaseStart`/`onCaseEnd`. */
   preflight?: boolean;
+  /** The clock requests are signed with, in epoch milliseconds. Default `Date.now`. */
   now?: () => number;
+  /** Called as each case starts (a reporter's progress line). */
   onCaseStart?(contractCase: ContractCase, index: number, total: number): void;
+  /** Called with each case's result as it ends. */
   onCaseEnd?(result: CaseResult, index: number, total: number): void;
 }
 

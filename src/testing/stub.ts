@@ -12,11 +12,13 @@ import { realTimers, type Timers } from "./timers.js";
 import { createStubTools, type StubTools } from "./agent/tools.js";
 import { createWebhookSender, type WebhookDelivery } from "./platform/webhook-sender.js";
 
+/** What `createVizochokStub` takes. */
 export interface VizochokStubOptions {
   /** Default 0: a free port. */
   port?: number;
   /** Default `127.0.0.1`. */
   host?: string;
+  /** The retailers the stub serves: keys, stores, webhooks, catalog. At least one. */
   tenants: TenantConfig[];
   /** Clock in epoch ms for signatures, limits and the session TTL. Default `Date.now`. */
   now?: () => number;

@@ -9,6 +9,7 @@ import {
   createVizochokStub,
   createWidgetClient,
   generateWebhookSecret,
+  type Recipe,
   type TenantConfig,
   type VizochokStub,
   type VizochokStubOptions,
@@ -21,7 +22,7 @@ export const catalog = JSON.parse(readFileSync(new URL("../../fixtures/catalog.j
   products: ProductInput[];
   offers: Array<{ store_id: string; sku: string; price: number; promo_price?: number; stock: number }>;
 };
-export const recipes = JSON.parse(readFileSync(new URL("../../fixtures/recipes.json", import.meta.url), "utf8")) as unknown;
+export const recipes = JSON.parse(readFileSync(new URL("../../fixtures/recipes.json", import.meta.url), "utf8")) as Recipe[];
 
 export const PUBLIC_KEY = "pk_test_shop";
 export const SECRET_KEY = "sk_test_shop";

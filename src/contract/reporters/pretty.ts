@@ -1,7 +1,9 @@
 import type { ContractCase } from "../contract-case.js";
 import type { CaseResult, ContractReport } from "../run-contract.js";
 
+/** What `createPrettyReporter` takes. */
 export interface PrettyReporterOptions {
+  /** Where the report goes, e.g. `(text) => process.stdout.write(text)`. */
   write(text: string): void;
   /** A live progress line; only for a terminal. */
   interactive: boolean;

@@ -1,10 +1,15 @@
 // Deterministic intent parsing for the scripted agent: English plus common Ukrainian phrasings.
 
+/** A recipe the scripted agent turns into an ingredient checklist (`fixtures/recipes.json` holds some). */
 export interface Recipe {
-  id: string;
-  names: string[];
-  title: string;
-  ingredients: Array<{ name: string; sku: string; quantity: number }>;
+  /** Stable id, e.g. `"borscht"`. */
+  readonly id: string;
+  /** What a shopper may call it, in any language: `["borscht", "борщ"]`. */
+  readonly names: readonly string[];
+  /** The checklist's title, e.g. `"Ingredients for borscht"`. */
+  readonly title: string;
+  /** One line per product: its label, its SKU in the catalog, and the quantity a dish needs. */
+  readonly ingredients: ReadonlyArray<{ readonly name: string; readonly sku: string; readonly quantity: number }>;
 }
 
 export type Target =

@@ -10,9 +10,10 @@ import { spellings, toLatin } from "../search/transliterate.js";
 
 export type { Recipe } from "./intents.js";
 
+/** What `createScriptedAgent` takes. */
 export interface ScriptedAgentOptions {
-  /** Recipes the agent can turn into ingredient checklists (e.g. `fixtures/recipes.json`). */
-  recipes?: readonly Recipe[] | unknown;
+  /** Recipes the agent can turn into ingredient checklists (e.g. `fixtures/recipes.json`); checked at setup. Default: none. */
+  recipes?: readonly Recipe[];
 }
 
 interface Memory {

@@ -22,31 +22,43 @@ export class WidgetClientError extends Error {
   }
 }
 
+/** What `createWidgetClient` takes: the widget's own settings and callbacks. */
 export interface WidgetClientConfig {
   /** The chat endpoint, e.g. `stub.wsUrl`. */
   url: string;
+  /** The tenant's widget key, `pk_…`. */
   publicKey: string;
+  /** The store the shopper is in; it must be one of the tenant's stores. */
   storeId: string;
+  /** The shopper's id, sent to the webhooks as `session_id`. Default: one VIZOCHOK generates. */
   userId?: string;
   /** A saved conversation to resume. */
   conversationId?: string;
+  /** A cart change the merchant confirmed (add, remove, quantity, clear), as the widget reports it. */
   onCartChanged?(event: CartChangedEvent): void;
+  /** The shopper opened a product card. */
   onProductClick?(item: ProductItem): void;
+  /** The shopper finished: the selected items and the total. */
   onSessionComplete?(summary: SessionSummary): void;
+  /** An error frame from the server, or a connection that could not be kept. */
   onError?(error: WidgetError): void;
+  /** Connected and authenticated (again, after a reconnect). */
   onConnect?(): void;
+  /** The connection closed; the client reconnects unless it was closed on purpose. */
   onDisconnect?(): void;
   /** Every frame from the server, as it arrives. */
   onFrame?(frame: ServerFrame): void;
+  /** `setTimeout` and friends; inject fake ones in tests. Default: the global timers. */
   timers?: Timers;
+  /** Randomness for the reconnect jitter, in [0, 1). Default `Math.random`. */
   random?: () => number;
-  /** Default 30. */
+  /** Reconnects tried before giving up. Default 30. */
   maxReconnectAttempts?: number;
-  /** Default 30,000 ms. */
+  /** Heartbeat: a ping this often. Default 30,000 ms. */
   pingIntervalMs?: number;
   /** Turns waiting behind the one in flight. Default 10. */
   maxQueue?: number;
-  /** Default 65,536 bytes. */
+  /** Largest frame the client sends or accepts. Default 65,536 bytes. */
   maxFrameBytes?: number;
 }
 

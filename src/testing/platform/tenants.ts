@@ -3,12 +3,15 @@ import { ProductInput, type Product } from "../../schemas.js";
 import { webhookUrlProblem } from "./url-policy.js";
 
 /** Per-tenant limits; every one of them has the protocol's default. */
+/** A tenant's limits, as VIZOCHOK documents them; each has a default (`DEFAULT_LIMITS`). */
 export interface TenantLimits {
   /** Messages (and actions) per connection in `messageWindowMs`. Default 10. */
   messagesPerWindow: number;
+  /** The window `messagesPerWindow` counts in. Default 60,000 ms. */
   messageWindowMs: number;
-  /** Per user per UTC day. Defaults 200 and 20. */
+  /** Messages per user per UTC day. Default 200. */
   userMessagesPerDay: number;
+  /** New conversations per user per UTC day. Default 20. */
   userConversationsPerDay: number;
   /** Open connections per public key. Default 3. */
   connectionsPerKey: number;
@@ -18,9 +21,11 @@ export interface TenantLimits {
   agentTimeoutMs: number;
   /** Inactivity after which a conversation is forgotten. Default one hour. */
   sessionTtlMs: number;
-  /** Estimated tokens (characters / 4) per conversation, per tenant per UTC day and month. */
+  /** Estimated tokens (characters / 4) per conversation. Default 200,000. */
   sessionTokens: number;
+  /** Estimated tokens per tenant per UTC day. Default 5,000,000. */
   tenantDailyTokens: number;
+  /** Estimated tokens per tenant per UTC month. Default 100,000,000. */
   tenantMonthlyTokens: number;
   /** Tool calls the agent may make in one turn. Default 25. */
   maxRounds: number;
@@ -41,17 +46,25 @@ export const DEFAULT_LIMITS: TenantLimits = {
   maxRounds: 25,
 };
 
+/** A tenant's webhook settings, named as VIZOCHOK's admin API names them. */
 export interface WebhookSettings {
+  /** Where products checks are POSTed: the merchant's products webhook, an absolute URL. */
   products_url: string;
+  /** Where cart changes are POSTed; without it the agent cannot change carts. */
   cart_url?: string;
+  /** Where the cart is read with GET; optional, as on VIZOCHOK. */
   cart_get_url?: string;
+  /** The secret the stub signs every webhook with; the merchant verifies with the same. */
   secret: string;
   /** Default 5. Fractions are allowed so tests can use a short timeout. */
   timeout_seconds?: number;
 }
 
+/** One tenant (a retailer) as the stub is started with it. */
 export interface TenantConfig {
+  /** The tenant's id, unique in the stub. */
   id: string;
+  /** A display name. Default: the id. */
   name?: string;
   /** The widget's key, `pk_…`. Kept only as a SHA-256 hash. */
   publicKey: string;
@@ -59,8 +72,11 @@ export interface TenantConfig {
   secretKey: string;
   /** Store ids the tenant's key may chat for; the first is the default. */
   stores: string[];
+  /** Where the stub sends this tenant's webhooks, and the secret it signs them with. */
   webhooks: WebhookSettings;
+  /** Products the agent searches, as uploaded to VIZOCHOK. Default: none (upload through the admin API). */
   catalog?: ProductInput[];
+  /** Overrides of `DEFAULT_LIMITS`. */
   limits?: Partial<TenantLimits>;
 }
 
