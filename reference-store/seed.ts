@@ -27,22 +27,7 @@ export function seedCatalog(db: Database, catalog: Catalog): boolean {
       if (isEmpty.get() !== 1) return false;
       for (const store of catalog.stores) insertStore.run(store.store_id, store.name);
       for (const product of catalog.products) {
-        const step = milli(product.quantity_step ?? 1, product.sku);
-        const limit = maxPerCustomer(product.attributes);
-        insertProduct.run({
-          sku: product.sku,
-          name: product.name,
-          brand: product.brand ?? null,
-          category_path: product.category_path ?? null,
-          unit: product.unit,
-          step,
-          min: product.min_quantity === undefined ? step : milli(product.min_quantity, product.sku),
-          max: limit === undefined ? null : milli(limit, product.sku),
-          image_url: product.image_url ?? null,
-          is_active: product.is_active ? 1 : 0,
-          search_text: [product.name, product.brand, product.category_path, product.sku].filter(Boolean).join(" ").toLowerCase(),
-          input: JSON.stringify(product),
-        });
+        insertProduct.run({ ...productRow(product), is_active: product.is_active ? 1 : 0 });
       }
       for (const offer of catalog.offers) {
         insertPrice.run(offer.store_id, offer.sku, offer.price, offer.promo_price ?? null, offer.promo_label ?? null);
@@ -53,7 +38,28 @@ export function seedCatalog(db: Database, catalog: Catalog): boolean {
     .immediate();
 }
 
-function milli(quantity: number, sku: string): number {
+/** A catalog product as its `products` row: quantities in thousandths, the text search reads. */
+export function productRow(product: Catalog["products"][number]) {
+  const step = milli(product.quantity_step ?? 1, product.sku);
+  const limit = maxPerCustomer(product.attributes);
+  return {
+    sku: product.sku,
+    name: product.name,
+    brand: product.brand ?? null,
+    category_path: product.category_path ?? null,
+    unit: product.unit,
+    step,
+    min: product.min_quantity === undefined ? step : milli(product.min_quantity, product.sku),
+    max: limit === undefined ? null : milli(limit, product.sku),
+    image_url: product.image_url ?? null,
+    is_active: product.is_active,
+    search_text: [product.name, product.brand, product.category_path, product.sku].filter(Boolean).join(" ").toLowerCase(),
+    input: JSON.stringify(product),
+  };
+}
+
+/** A catalog quantity in thousandths; a RangeError naming the product when it has more than three decimals. */
+export function milli(quantity: number, sku: string): number {
   const value = toMilli(quantity);
   if (value === undefined) throw new RangeError(`catalog: ${sku} has a quantity with more than three decimals (${quantity})`);
   return value;

@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
-import { maxPerCustomer, type Catalog } from "../catalog.js";
-import { toMilli } from "../quantity.js";
+import type { Catalog } from "../catalog.js";
+import { milli, productRow } from "../seed.js";
 
 /**
  * Loads a catalog into an empty PostgreSQL store; a database that already has stores is left
@@ -26,24 +26,7 @@ export async function seedPostgresCatalog(pool: Pool, catalog: Catalog): Promise
       catalog.stores.map((store) => store.store_id),
       catalog.stores.map((store) => store.name),
     ]);
-    const products = catalog.products.map((product) => {
-      const step = milli(product.quantity_step ?? 1, product.sku);
-      const limit = maxPerCustomer(product.attributes);
-      return {
-        sku: product.sku,
-        name: product.name,
-        brand: product.brand ?? null,
-        category_path: product.category_path ?? null,
-        unit: product.unit,
-        step,
-        min: product.min_quantity === undefined ? step : milli(product.min_quantity, product.sku),
-        max: limit === undefined ? null : milli(limit, product.sku),
-        image_url: product.image_url ?? null,
-        is_active: product.is_active,
-        search_text: [product.name, product.brand, product.category_path, product.sku].filter(Boolean).join(" ").toLowerCase(),
-        input: JSON.stringify(product),
-      };
-    });
+    const products = catalog.products.map(productRow);
     const column = <K extends keyof (typeof products)[number]>(key: K) => products.map((product) => product[key]);
     await client.query(
       `INSERT INTO products (sku, name, brand, category_path, unit, quantity_step_milli, min_quantity_milli,
@@ -81,10 +64,4 @@ export async function seedPostgresCatalog(pool: Pool, catalog: Catalog): Promise
   } finally {
     client.release(failed);
   }
-}
-
-function milli(quantity: number, sku: string): number {
-  const value = toMilli(quantity);
-  if (value === undefined) throw new RangeError(`catalog: ${sku} has a quantity with more than three decimals (${quantity})`);
-  return value;
 }
