@@ -36,19 +36,30 @@ export interface ProductPage {
   offset: number;
 }
 
-interface Row {
-  sku: string;
-  name: string;
-  brand: string | null;
-  category_path: string | null;
-  unit: string;
+/** A listed product as the listing's SELECT reads it: quantities in thousandths. */
+export interface ListedProductRow extends Omit<ListedProduct, "quantity_step" | "min_quantity" | "in_stock" | "available"> {
   quantity_step_milli: number;
   min_quantity_milli: number;
-  image_url: string | null;
-  price: number;
-  promo_price: number | null;
-  promo_label: string | null;
   available_milli: number;
+}
+
+/** The storefront card of a listing row: quantities in the product's unit, in stock when the minimum is left. */
+export function toListedProduct(row: ListedProductRow): ListedProduct {
+  return {
+    sku: row.sku,
+    name: row.name,
+    brand: row.brand,
+    category_path: row.category_path,
+    unit: row.unit,
+    quantity_step: fromMilli(row.quantity_step_milli),
+    min_quantity: fromMilli(row.min_quantity_milli),
+    image_url: row.image_url,
+    price: row.price,
+    promo_price: row.promo_price,
+    promo_label: row.promo_label,
+    in_stock: row.available_milli >= row.min_quantity_milli,
+    available: fromMilli(Math.max(0, row.available_milli)),
+  };
 }
 
 /**
@@ -67,7 +78,7 @@ export function createProductListing(db: Database): { list(query: ProductQuery):
       AND (@q IS NULL OR instr(p.search_text, @q) > 0)
       AND (@category IS NULL OR p.category_path = @category OR substr(p.category_path, 1, length(@category) + 3) = @category || ' > ')`;
   type Params = { store_id: string; q: string | null; category: string | null };
-  const select = db.prepare<Params & { limit: number; offset: number }, Row>(`
+  const select = db.prepare<Params & { limit: number; offset: number }, ListedProductRow>(`
     SELECT p.sku, p.name, p.brand, p.category_path, p.unit, p.quantity_step_milli, p.min_quantity_milli, p.image_url,
       pr.price, pr.promo_price, pr.promo_label, s.on_hand_milli - s.reserved_milli AS available_milli
     ${from}
@@ -81,21 +92,7 @@ export function createProductListing(db: Database): { list(query: ProductQuery):
       const params: Params = { store_id: query.store_id, q, category: query.category || null };
       const rows = select.all({ ...params, limit: query.limit, offset: query.offset });
       return {
-        items: rows.map((row) => ({
-          sku: row.sku,
-          name: row.name,
-          brand: row.brand,
-          category_path: row.category_path,
-          unit: row.unit,
-          quantity_step: fromMilli(row.quantity_step_milli),
-          min_quantity: fromMilli(row.min_quantity_milli),
-          image_url: row.image_url,
-          price: row.price,
-          promo_price: row.promo_price,
-          promo_label: row.promo_label,
-          in_stock: row.available_milli >= row.min_quantity_milli,
-          available: fromMilli(Math.max(0, row.available_milli)),
-        })),
+        items: rows.map(toListedProduct),
         total: count.get(params) ?? 0,
         limit: query.limit,
         offset: query.offset,

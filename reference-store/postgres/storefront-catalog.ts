@@ -1,14 +1,7 @@
 import type { Pool } from "pg";
-import type { ListedProduct, ProductPage } from "../product-listing.js";
-import { fromMilli } from "../quantity.js";
+import { toListedProduct, type ListedProduct, type ListedProductRow, type ProductPage } from "../product-listing.js";
 import type { StorefrontCatalog } from "../storefront-api.js";
 import { hasNul } from "./database.js";
-
-interface Row extends Omit<ListedProduct, "quantity_step" | "min_quantity" | "in_stock" | "available"> {
-  quantity_step_milli: number;
-  min_quantity_milli: number;
-  available_milli: number;
-}
 
 // Sorted as SQLite sorts (bytewise, NULL first) so both backends page alike.
 // `search_text` is lower-cased in JavaScript at seed time, so Cyrillic matches as well as Latin.
@@ -35,7 +28,7 @@ export function createPostgresStorefrontCatalog(pool: Pool): StorefrontCatalog {
       if (hasNul(query.store_id, q ?? undefined, category ?? undefined)) return page;
       const params = [query.store_id, q, category];
       const [rows, count] = await Promise.all([
-        pool.query<Row>({
+        pool.query<ListedProductRow>({
           name: "storefront.list",
           text: `SELECT p.sku, p.name, p.brand, p.category_path, p.unit, p.quantity_step_milli, p.min_quantity_milli, p.image_url,
               pr.price, pr.promo_price, pr.promo_label, s.on_hand_milli - s.reserved_milli AS available_milli
@@ -44,21 +37,7 @@ export function createPostgresStorefrontCatalog(pool: Pool): StorefrontCatalog {
         }),
         pool.query<{ total: number }>({ name: "storefront.count", text: `SELECT COUNT(*)::integer AS total ${FROM}`, values: params }),
       ]);
-      page.items = rows.rows.map((row) => ({
-        sku: row.sku,
-        name: row.name,
-        brand: row.brand,
-        category_path: row.category_path,
-        unit: row.unit,
-        quantity_step: fromMilli(row.quantity_step_milli),
-        min_quantity: fromMilli(row.min_quantity_milli),
-        image_url: row.image_url,
-        price: row.price,
-        promo_price: row.promo_price,
-        promo_label: row.promo_label,
-        in_stock: row.available_milli >= row.min_quantity_milli,
-        available: fromMilli(Math.max(0, row.available_milli)),
-      }));
+      page.items = rows.rows.map(toListedProduct);
       page.total = count.rows[0]?.total ?? 0;
       return page;
     },
