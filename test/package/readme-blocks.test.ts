@@ -81,6 +81,44 @@ console.log(JSON.stringify({ status: response.status, body: await response.json(
 if (added.length > 0) await redis.del(added);
 await redis.quit();
 `,
+  // The handlers block against a stand-in for "your shop's API", with a 300 ms budget: one add
+  // never gets an answer from it, and the call must be cancelled when the budget runs out.
+  exerciseShopApi: `import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createWebWebhookHandler, signWebhook } from "vizochok-merchant-kit";
+import { handlers } from "./shop-api-handlers.js";
+
+let cancelled = 0;
+const seen: string[] = [];
+const api = createServer((request, response) => {
+  seen.push(\`\${request.method} \${request.url}\`);
+  let body = "";
+  request.on("data", (chunk) => (body += chunk));
+  request.on("end", () => {
+    if (request.method === "GET") {
+      const skus = new URL(request.url!, "http://api").searchParams.get("skus")!.split(",");
+      return response.end(JSON.stringify(skus.filter((sku) => sku !== "tea-404").map((sku) => ({ sku, price: 10, in_stock: true }))));
+    }
+    const { sku } = JSON.parse(body) as { sku: string };
+    if (sku === "slow-001") return response.on("close", () => void (response.writableFinished || cancelled++));
+    response.end(JSON.stringify(sku === "milk-003" ? { added: false, reason: "out_of_stock" } : { added: true }));
+  });
+});
+await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+process.env.SHOP_API_URL = \`http://127.0.0.1:\${(api.address() as AddressInfo).port}\`;
+const secret = "whsec_shop_api";
+const handle = createWebWebhookHandler({ secret, handlers, budgetMs: 300, logger: { info() {}, warn() {}, error() {} } });
+const send = async (path: string, payload: object) => {
+  const body = JSON.stringify(payload);
+  const response = await handle(new Request(\`https://shop.example\${path}\`, { method: "POST", headers: { "content-type": "application/json", ...signWebhook({ secret, body }) }, body }));
+  return { status: response.status, body: (await response.json()) as unknown };
+};
+const add = (sku: string) => send("/cart", { action: "add", store_id: "store-1", session_id: "s1", sku, quantity: 2 });
+const answers = [await send("/check-products", { skus: ["milk-001", "tea-404"], store_id: "store-1" }), await add("milk-001"), await add("milk-003"), await add("slow-001")];
+for (let waited = 0; cancelled === 0 && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+console.log(JSON.stringify({ answers, seen, cancelled }));
+api.close();
+`,
   // A backend that acknowledges every add, known SKU or not, for the README's sample failure.
   brokenBackend: `import { createServer } from "node:http";
 import { createNodeWebhookHandler } from "vizochok-merchant-kit/node";
@@ -118,6 +156,8 @@ beforeAll(async () => {
     "src/nextjs-route.ts": block("nextjs-route"),
     "src/hono.ts": block("hono"),
     "src/signing.ts": block("signing"),
+    "src/shop-api-handlers.ts": block("handlers"),
+    "src/exercise-shop-api.ts": harness.exerciseShopApi,
     "src/redis-guard.ts": block("redis-guard") + harness.redisGuard,
     "test/stub.test.ts": block("stub-test"),
     "test/contract.test.ts": block("contract-test"),
@@ -170,6 +210,7 @@ describe("the README, run from the installed package", () => {
       "sh init", // run from the packed package by test/package/init.test.ts
       "ts signing",
       "ts redis-guard",
+      "ts handlers",
       "sh stub-install",
       "ts stub-test",
       "sh contract-ci",
@@ -215,6 +256,20 @@ describe("the README, run from the installed package", () => {
   it("signing: the signature verifies with the second secret, and not with the first alone", { timeout: 60_000 }, async () => {
     const { stdout } = await tsx("src/signing.ts");
     expect(stdout).toMatch(/^\{\s*ok: true,\s*secretIndex: 1,\s*timestamp: \d+,\s*signature: '[0-9a-f]{64}'\s*\}\n\{\s*ok: false,\s*code: 'signature_mismatch',\s*message: '[^']+'\s*\}\n$/);
+  });
+
+  it("handlers: the shop's API answers through them, and a call past the budget is cancelled", { timeout: 60_000 }, async () => {
+    const { stdout } = await tsx("src/exercise-shop-api.ts");
+    expect(JSON.parse(stdout)).toEqual({
+      answers: [
+        { status: 200, body: { products: [{ sku: "milk-001", price: 10, in_stock: true }] } },
+        { status: 200, body: { ok: true } },
+        { status: 200, body: { ok: false, reason: "out_of_stock" } },
+        { status: 503, body: { error: "handler_timeout", message: expect.any(String) } },
+      ],
+      seen: ["GET /stores/store-1/prices?skus=milk-001,tea-404", "POST /stores/store-1/carts/s1/items", "POST /stores/store-1/carts/s1/items", "POST /stores/store-1/carts/s1/items"],
+      cancelled: 1,
+    });
   });
 
   it("redis-guard: the guard records a signed cart POST in Redis under the block's prefix", { timeout: 60_000 }, async () => {
