@@ -12,7 +12,7 @@ import { blockNamed, readmeBlocks, shellCommands } from "./readme-project.js";
 // `npm start`, and must pass `vizochok-kit contract` with the config init wrote.
 const work = mkdtempSync(join(tmpdir(), "vizochok-kit-init-"));
 const store = join(work, "my-store");
-const secret = "whsec_init_test";
+const withoutSecret = Object.fromEntries(Object.entries(quietNpm).filter(([name]) => name !== "VIZOCHOK_WEBHOOK_SECRET"));
 let child: ChildProcess | undefined;
 let initOutput = "";
 
@@ -65,7 +65,8 @@ describe("vizochok-kit init", () => {
   });
 
   it("npm start serves the store, and it passes vizochok-kit contract", { timeout: 180_000 }, async () => {
-    child = spawn("npm", ["start"], { cwd: store, env: { ...quietNpm, PORT: "0", VIZOCHOK_WEBHOOK_SECRET: secret }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // As the README's block runs it: no VIZOCHOK_WEBHOOK_SECRET, so the store generates one.
+    child = spawn("npm", ["start"], { cwd: store, env: { ...withoutSecret, PORT: "0" }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (chunk) => (stderr += chunk));
     const port = await new Promise<number>((resolve, reject) => {
@@ -77,11 +78,16 @@ describe("vizochok-kit init", () => {
       });
     });
     expect(existsSync(join(store, "data", "store.db"))).toBe(true);
-    // The README's `npm run contract`, "in another terminal, with VIZOCHOK_WEBHOOK_SECRET set".
-    const contract = spawnSync("npm", ["run", "contract"], { cwd: store, env: { ...quietNpm, PORT: String(port), VIZOCHOK_WEBHOOK_SECRET: secret }, encoding: "utf8" });
+    expect(readFileSync(join(store, "data", "webhook-secret"), "utf8")).toMatch(/^whsec_/);
+    // The README's `npm run contract` in another terminal: it finds the secret the store kept.
+    const contract = spawnSync("npm", ["run", "contract"], { cwd: store, env: { ...withoutSecret, PORT: String(port) }, encoding: "utf8" });
     expect(contract.stdout).toMatch(/\b[1-9]\d* passed, 0 failed/);
     // Its config names the out-of-stock and limited SKUs, so no case is skipped for want of data.
     expect(contract.stdout).not.toMatch(/\b[1-9]\d* skipped/);
     expect(contract.status).toBe(0);
+    // With the variable set, the script uses it instead: a secret the store does not know is refused.
+    const wrong = spawnSync("npm", ["run", "contract"], { cwd: store, env: { ...withoutSecret, PORT: String(port), VIZOCHOK_WEBHOOK_SECRET: "whsec_not_the_stores" }, encoding: "utf8" });
+    expect(wrong.stderr + wrong.stdout).toContain("the secrets differ");
+    expect(wrong.status).toBe(3);
   });
 });

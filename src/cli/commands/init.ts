@@ -21,7 +21,8 @@ and stock, carts and an audit log in SQLite, or PostgreSQL with DATABASE_URL), i
 project of its own: package.json, src/, the demo catalog and a contract config. Then:
 
   cd DIR && npm install && npm start     # http://localhost:3000, webhooks under /api/vizochok
-  npm run contract                       # the contract suite against it (another terminal)
+  npm run contract                       # the contract suite against it (another terminal; the
+                                         # secret: VIZOCHOK_WEBHOOK_SECRET, else data/webhook-secret)
 
 Nothing is overwritten: init stops if any file it would write exists.
 
@@ -84,7 +85,9 @@ function projectManifest(directoryName: string, kit: Manifest): Record<string, u
     engines: { node: ">=20" },
     scripts: {
       start: "tsx src/main.ts",
-      contract: "vizochok-kit contract --url http://127.0.0.1:${PORT:-3000}/api/vizochok --config contract.json",
+      // The secret the store verifies with: VIZOCHOK_WEBHOOK_SECRET, else the one it generated and kept.
+      contract:
+        'vizochok-kit contract --url http://127.0.0.1:${PORT:-3000}/api/vizochok --secret "${VIZOCHOK_WEBHOOK_SECRET:-$(cat data/webhook-secret 2>/dev/null)}" --config contract.json',
     },
     dependencies,
     devDependencies: { "@types/better-sqlite3": ranges["@types/better-sqlite3"] ?? "*", "@types/express": ranges["@types/express"] ?? "*", "@types/node": ranges["@types/node"] ?? "*" },
@@ -117,12 +120,12 @@ VIZOCHOK's three webhooks from SQLite.
 \`\`\`sh
 npm install && npm start   # http://localhost:3000; PORT, DATABASE_PATH (SQLite), VIZOCHOK_WEBHOOK_SECRET
 DATABASE_URL=postgres://user@host/db npm start   # the same store on PostgreSQL
-npm run contract           # the contract suite against the running store (needs VIZOCHOK_WEBHOOK_SECRET)
+npm run contract           # the contract suite against the running store, with its secret
 \`\`\`
 
 The webhooks are \`POST /api/vizochok/check-products\`, \`POST /api/vizochok/cart\` and
 \`GET /api/vizochok/cart/items\`. Without \`VIZOCHOK_WEBHOOK_SECRET\` the store generates one on first
-start and keeps it in \`data/webhook-secret\`. The catalog in \`fixtures/catalog.json\` seeds a new
+start and keeps it in \`data/webhook-secret\`, where \`npm run contract\` finds it. The catalog in \`fixtures/catalog.json\` seeds a new
 database. \`src/handlers.ts\` is the file to change to answer from your own systems.
 `;
 }
