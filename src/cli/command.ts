@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { CliIo } from "./io.js";
 
 export interface Command {
@@ -32,10 +33,16 @@ export function wantsHelp(argv: readonly string[]): boolean {
   return argv.includes("--help") || argv.includes("-h");
 }
 
-/** Runs a `util.parseArgs` call, turning its errors (unknown flag, missing value) into a `UsageError`. */
-export function parseCommandArgs<T>(parse: () => T): T {
+/**
+ * A command's arguments through `util.parseArgs` in strict mode; its errors (unknown flag,
+ * missing value) become a `UsageError`.
+ */
+export function parseCommandArgs<const T extends Omit<ParseArgsConfig, "args" | "strict">>(
+  args: string[],
+  config: T,
+): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> {
   try {
-    return parse();
+    return parseArgs({ ...config, args, strict: true });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }

@@ -2,7 +2,6 @@ import { formatJsonReport } from "../../contract/reporters/json.js";
 import { formatJunitReport } from "../../contract/reporters/junit.js";
 import { createPrettyReporter, isInteractive, wantsColor } from "../../contract/reporters/pretty.js";
 import { runContract, selectCases } from "../../contract/run-contract.js";
-import { parseArgs } from "node:util";
 import { BACKEND_OPTIONS, EXIT, UsageError, numberFrom, parseCommandArgs, secretFrom, urlFrom, type Command } from "../command.js";
 import { loadCliConfig } from "../load-config.js";
 
@@ -36,20 +35,16 @@ Exit codes: 0 all passed, 1 a case failed (the contract is broken), 2 bad argume
 config, 3 no case ran: the backend cannot be reached, the secrets differ or --url is not the
 base path (the junit/json report is still written).`,
   async run(argv, io) {
-    const { values } = parseCommandArgs(() =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          ...BACKEND_OPTIONS,
-          reporter: { type: "string", default: "pretty" },
-          out: { type: "string" },
-          only: { type: "string", multiple: true },
-          timeout: { type: "string" },
-          list: { type: "boolean" },
-        },
-      }),
-    );
+    const { values } = parseCommandArgs(argv, {
+      options: {
+        ...BACKEND_OPTIONS,
+        reporter: { type: "string", default: "pretty" },
+        out: { type: "string" },
+        only: { type: "string", multiple: true },
+        timeout: { type: "string" },
+        list: { type: "boolean" },
+      },
+    });
     if (values.list === true) {
       for (const c of selectCases(values.only)) io.stdout.write(`${c.id.padEnd(34)} ${c.title}\n`);
       return EXIT.ok;

@@ -3,7 +3,6 @@ import { isIP } from "node:net";
 import { createContractClient, NoAnswerViolation, type ContractClient, type WebhookCall, type WebhookReply } from "../../contract/client.js";
 import { formatMs, wantsColor } from "../../contract/reporters/pretty.js";
 import { webhookUrlProblem } from "../../testing/platform/url-policy.js";
-import { parseArgs } from "node:util";
 import { BACKEND_OPTIONS, EXIT, describeNetworkError, parseCommandArgs, secretFrom, urlFrom, type Command } from "../command.js";
 import { NO_SKU, loadCliConfig } from "../load-config.js";
 
@@ -38,16 +37,12 @@ cart GET for the session "${DOCTOR_SESSION}"). Exits 1 when a check fails.
   --json             print the findings as one JSON object ({ ok, findings: [{ level, check, detail, fix }] })
   -h, --help         show this help`,
   async run(argv, io) {
-    const { values } = parseCommandArgs(() =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          ...BACKEND_OPTIONS,
-          json: { type: "boolean" },
-        },
-      }),
-    );
+    const { values } = parseCommandArgs(argv, {
+      options: {
+        ...BACKEND_OPTIONS,
+        json: { type: "boolean" },
+      },
+    });
     const baseUrl = urlFrom(values.url, io);
     const secret = secretFrom(values.secret, io);
     const config = await loadCliConfig(io, values, { needsInStockSku: false });

@@ -1,7 +1,6 @@
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { EXIT, UsageError, parseCommandArgs, type Command } from "../command.js";
 
 /** The package's root: dist/cli/commands/ when installed, src/cli/commands/ in a checkout. */
@@ -28,7 +27,7 @@ Nothing is overwritten: init stops if any file it would write exists.
 
   -h, --help  show this help`,
   async run(argv, io) {
-    const { positionals } = parseCommandArgs(() => parseArgs({ args: argv, strict: true, allowPositionals: true, options: {} }));
+    const { positionals } = parseCommandArgs(argv, { allowPositionals: true, options: {} });
     if (positionals.length > 1) throw new UsageError("name one directory");
     const target = resolve(io.cwd, positionals[0] ?? ".");
     const kit = JSON.parse(await readFile(join(PACKAGE_ROOT, "package.json"), "utf8")) as Manifest;

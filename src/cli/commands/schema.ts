@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { JSON_SCHEMA_NAMES, JSON_SCHEMA_SOURCES, jsonSchemaFor, type JsonSchemaName } from "../../json-schema/index.js";
 import { EXIT, UsageError, parseCommandArgs, type Command } from "../command.js";
 
@@ -18,9 +17,7 @@ package as vizochok-merchant-kit/schemas/NAME.json.
 Example:
   vizochok-kit schema cart-request > cart-request.schema.json`,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(() =>
-      parseArgs({ args: argv, strict: true, allowPositionals: true, options: { all: { type: "boolean" } } }),
-    );
+    const { values, positionals } = parseCommandArgs(argv, { allowPositionals: true, options: { all: { type: "boolean" } } });
     if (positionals.length > 1 || (values.all === true && positionals.length > 0)) {
       throw new UsageError("name one schema, or pass --all");
     }

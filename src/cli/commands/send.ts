@@ -1,6 +1,5 @@
 import { createContractClient, type WebhookCall, type WebhookReply, type WebhookTarget } from "../../contract/client.js";
 import { formatMs } from "../../contract/reporters/pretty.js";
-import { parseArgs } from "node:util";
 import { BACKEND_OPTIONS, EXIT, UsageError, describeNetworkError, numberFrom, parseCommandArgs, secretFrom, urlFrom, type Command } from "../command.js";
 import { loadCliConfig } from "../load-config.js";
 
@@ -31,25 +30,21 @@ nothing answers.
   --json                  print one JSON object (method, url, status, latencyMs, body) and nothing else
   -h, --help              show this help`,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(() =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: true,
-        options: {
-          ...BACKEND_OPTIONS,
-          sku: { type: "string", multiple: true },
-          action: { type: "string", default: "add" },
-          quantity: { type: "string" },
-          session: { type: "string", default: "vizochok-kit-cli" },
-          body: { type: "string" },
-          "body-file": { type: "string" },
-          "timestamp-offset": { type: "string" },
-          unsigned: { type: "boolean" },
-          json: { type: "boolean" },
-        },
-      }),
-    );
+    const { values, positionals } = parseCommandArgs(argv, {
+      allowPositionals: true,
+      options: {
+        ...BACKEND_OPTIONS,
+        sku: { type: "string", multiple: true },
+        action: { type: "string", default: "add" },
+        quantity: { type: "string" },
+        session: { type: "string", default: "vizochok-kit-cli" },
+        body: { type: "string" },
+        "body-file": { type: "string" },
+        "timestamp-offset": { type: "string" },
+        unsigned: { type: "boolean" },
+        json: { type: "boolean" },
+      },
+    });
     const kind = positionals[0];
     const target = kind === undefined ? undefined : KINDS[kind];
     if (target === undefined || positionals.length > 1) throw new UsageError("name one webhook: products, cart or cart-get");

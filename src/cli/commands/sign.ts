@@ -1,5 +1,4 @@
 import { signWebhook } from "../../signature.js";
-import { parseArgs } from "node:util";
 import { EXIT, UsageError, numberFrom, parseCommandArgs, secretFrom, type Command } from "../command.js";
 
 export const signCommand: Command = {
@@ -21,17 +20,13 @@ Example:
   printf '%s' "$body" | vizochok-kit sign --secret "$SECRET" > headers.txt
   curl -H @headers.txt -H 'content-type: application/json' --data "$body" https://shop.example.com/api/vizochok/check-products`,
   async run(argv, io) {
-    const { values } = parseCommandArgs(() =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          secret: { type: "string" },
-          timestamp: { type: "string" },
-          get: { type: "boolean" },
-        },
-      }),
-    );
+    const { values } = parseCommandArgs(argv, {
+      options: {
+        secret: { type: "string" },
+        timestamp: { type: "string" },
+        get: { type: "boolean" },
+      },
+    });
     const secret = secretFrom(values.secret, io);
     const timestamp = numberFrom(values.timestamp, "--timestamp") ?? Math.floor(io.now() / 1000);
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new UsageError("--timestamp must be unix seconds");
