@@ -1,6 +1,6 @@
 import type { WebhookCall, WebhookReply } from "./client.js";
 import type { ContractContext } from "./contract-case.js";
-import { expectCart } from "./expect-reply.js";
+import { expectCart, expectCartAnswer } from "./expect-reply.js";
 
 /** Builders for the calls most cases make, so each case reads as its scenario. */
 export function cartCall(
@@ -14,6 +14,11 @@ export function cartCall(
 
 export function add(context: ContractContext, session: string, sku: string, quantity?: number): Promise<WebhookReply> {
   return context.client.send(cartCall(context, session, { action: "add", sku, ...(quantity === undefined ? {} : { quantity }) }));
+}
+
+/** Adds `quantity` × inStockSku to the session's cart; a violation unless it answers {"ok": true}. */
+export async function addInStock(context: ContractContext, session: string, quantity: number): Promise<void> {
+  expectCartAnswer(await add(context, session, context.config.inStockSku, quantity), { ok: true }, "the SKU is inStockSku");
 }
 
 export function productsCall(context: ContractContext, skus: string[]): WebhookCall {

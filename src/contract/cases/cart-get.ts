@@ -3,7 +3,7 @@ import type { WebhookReply } from "../client.js";
 import { needsCartGet, type ContractCase, type ContractContext } from "../contract-case.js";
 import { expectCart, expectCartAnswer, fail } from "../expect-reply.js";
 import { expectP95WithinBudget, LATENCY_CALLS } from "../latency.js";
-import { add, cartCall, cartGetCall, readCart } from "../requests.js";
+import { addInStock, cartCall, cartGetCall, readCart } from "../requests.js";
 
 function describeCart(items: CartGetItem[]): string {
   return items.length === 0 ? "an empty cart" : items.map((item) => `${item.sku} × ${item.quantity}`).join(", ");
@@ -45,7 +45,7 @@ export const cartGetCases: ContractCase[] = [
     async run(context) {
       const session = context.newSession();
       const sku = context.config.inStockSku;
-      expectCartAnswer(await add(context, session, sku, 2), { ok: true }, "the SKU is inStockSku");
+      await addInStock(context, session, 2);
       await expectCartHolds(context, session, { [sku]: 2 }, `adding 2 × ${sku}`);
     },
   },
@@ -56,7 +56,7 @@ export const cartGetCases: ContractCase[] = [
     async run(context) {
       const session = context.newSession();
       const sku = context.config.inStockSku;
-      expectCartAnswer(await add(context, session, sku, 1), { ok: true }, "the SKU is inStockSku");
+      await addInStock(context, session, 1);
       const update = cartCall(context, session, { action: "update_quantity", sku, quantity: 3 });
       expectCartAnswer(await context.client.send(update), { ok: true }, "the item is in the cart");
       await expectCartHolds(context, session, { [sku]: 3 }, `adding 1 × ${sku} and setting its quantity to 3`);
@@ -69,7 +69,7 @@ export const cartGetCases: ContractCase[] = [
     async run(context) {
       const session = context.newSession();
       const sku = context.config.inStockSku;
-      expectCartAnswer(await add(context, session, sku, 1), { ok: true }, "the SKU is inStockSku");
+      await addInStock(context, session, 1);
       await expectCartHolds(context, session, { [sku]: 1 }, `adding 1 × ${sku}`);
       expectCartAnswer(await context.client.send(cartCall(context, session, { action: "remove", sku })), { ok: true }, "the item is in the cart");
       await expectCartHolds(context, session, {}, `removing ${sku}`);
@@ -82,7 +82,7 @@ export const cartGetCases: ContractCase[] = [
     async run(context) {
       const session = context.newSession();
       const sku = context.config.inStockSku;
-      expectCartAnswer(await add(context, session, sku, 1), { ok: true }, "the SKU is inStockSku");
+      await addInStock(context, session, 1);
       await expectCartHolds(context, session, { [sku]: 1 }, `adding 1 × ${sku}`);
       expectCartAnswer(await context.client.send(cartCall(context, session, { action: "clear" })), { ok: true }, "clear empties the cart");
       await expectCartHolds(context, session, {}, "clear");
@@ -94,7 +94,7 @@ export const cartGetCases: ContractCase[] = [
     title: "one session's items never appear in another session's cart",
     async run(context) {
       const mine = context.newSession();
-      expectCartAnswer(await add(context, mine, context.config.inStockSku, 1), { ok: true }, "the SKU is inStockSku");
+      await addInStock(context, mine, 1);
       await expectCartHolds(context, context.newSession(), {}, `another session added ${context.config.inStockSku}`);
     },
   },
@@ -104,7 +104,7 @@ export const cartGetCases: ContractCase[] = [
     title: "the same session id in another store has its own cart",
     async run(context) {
       const session = context.newSession();
-      expectCartAnswer(await add(context, session, context.config.inStockSku, 1), { ok: true }, "the SKU is inStockSku");
+      await addInStock(context, session, 1);
       const reply = await context.client.send(cartGetCall(context, session, context.config.otherStoreId));
       // An unknown store may be refused outright; what must never happen is seeing store-1's items.
       if (reply.status >= 400 && reply.status < 500) return;
@@ -119,7 +119,7 @@ export const cartGetCases: ContractCase[] = [
     async run(context) {
       const session = context.newSession();
       const sku = context.config.inStockSku;
-      expectCartAnswer(await add(context, session, sku, 1), { ok: true }, "the SKU is inStockSku");
+      await addInStock(context, session, 1);
       await expectP95WithinBudget(
         context,
         "cart GET",
