@@ -148,7 +148,9 @@ describe("deadline", () => {
     const path = sharedDatabasePath();
     const clock = createClock();
     // Same database, two budgets: the first delivery finds no time left, VIZOCHOK's retry does.
-    const exhausted = start({ databasePath: path, now: clock.now, budgetMs: 0 });
+    // The first process's clock moves 1 ms at every reading, so its 1 ms budget is spent before commit.
+    const ticking = () => (clock.advance(1), clock.now());
+    const exhausted = start({ databasePath: path, now: ticking, budgetMs: 1 });
     const healthy = start({ databasePath: path, now: clock.now });
     const signed = signedPost(cart({ action: "add", sku: "milk", quantity: 3 }), clock.now());
     const send = (app: StoreApp) => request(app.app).post("/api/vizochok/cart").set(signed.headers).send(signed.body);
