@@ -100,6 +100,14 @@ describe("vizochok-kit send and doctor", () => {
     expect(out).toContain('"error": "timestamp_too_old"');
   });
 
+  it("exits 1 on a 404 and says --url must be the webhooks' base path", async () => {
+    const io = createFakeIo();
+    const code = await runCli(["send", "products", "--sku", "milk-001", "--url", merchant.origin, "--secret", MEMORY_SECRET], io);
+    expect(code).toBe(1);
+    expect(io.out()).toMatch(/^404 in /m);
+    expect(io.err()).toBe(`vizochok-kit send: no webhook at ${merchant.origin}/check-products; --url must be the base path the three webhooks live under, e.g. http://127.0.0.1:8080/api/vizochok\n`);
+  });
+
   it("sends a --body exactly as given", async () => {
     const { code, out } = await send(["cart", "--body", "{not json"]);
     expect(code).toBe(0);

@@ -94,6 +94,9 @@ nothing answers.
     } else {
       io.stdout.write(`${reply.status} in ${formatMs(reply.latencyMs)}\n`);
       io.stdout.write(`${reply.json === undefined ? reply.text : JSON.stringify(reply.json, null, 2)}\n`);
+      if (reply.status === 404) {
+        io.stderr.write(`vizochok-kit send: no webhook at ${prepared.url}; --url must be the base path the three webhooks live under, e.g. http://127.0.0.1:8080/api/vizochok\n`);
+      }
     }
     return reply.status >= 200 && reply.status < 300 ? EXIT.ok : EXIT.failed;
   },
