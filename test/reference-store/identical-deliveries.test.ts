@@ -1,28 +1,11 @@
-import { join } from "node:path";
 import request from "supertest";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { StoreApp } from "../../reference-store/app.js";
 import { installCrashPoint } from "./crash-points.js";
-import { createClock, createTestApp, makeTempDir, reservationMismatches, signedPost } from "./helpers.js";
+import { createClock, createTestApp, reservationMismatches, signedPost } from "./helpers.js";
+import { useTestApps } from "./test-apps.js";
 
-const apps: StoreApp[] = [];
-const temps: (() => void)[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.close()));
-  for (const remove of temps.splice(0)) remove();
-});
-
-function start(options: Parameters<typeof createTestApp>[0] = {}): StoreApp {
-  const app = createTestApp(options);
-  apps.push(app);
-  return app;
-}
-
-function databaseFile(): string {
-  const temp = makeTempDir();
-  temps.push(temp.remove);
-  return join(temp.dir, "store.db");
-}
+const { start, databaseFile } = useTestApps();
 
 const add = (sku: string, now: number) => signedPost({ action: "add", store_id: "store-1", session_id: "shopper", sku }, now);
 const send = (app: StoreApp, signed: ReturnType<typeof add>) => request(app.app).post("/api/vizochok/cart").set(signed.headers).send(signed.body);

@@ -1,17 +1,9 @@
 import request from "supertest";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { StoreApp } from "../../reference-store/app.js";
-import { createTestApp } from "./helpers.js";
+import { useTestApps } from "./test-apps.js";
 
-const apps: StoreApp[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.close()));
-});
-function start(options: Parameters<typeof createTestApp>[0] = {}): StoreApp {
-  const app = createTestApp(options);
-  apps.push(app);
-  return app;
-}
+const { start } = useTestApps();
 const add = (app: StoreApp, sku: string, quantity: number, session_id = "alice") =>
   app.store.add({ action: "add", store_id: "store-1", session_id, sku, quantity });
 

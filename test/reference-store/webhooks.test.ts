@@ -1,27 +1,10 @@
-import { join } from "node:path";
 import request from "supertest";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { StoreApp } from "../../reference-store/app.js";
-import { createClock, createTestApp, makeTempDir, reservationMismatches, signedGetHeaders, signedPost } from "./helpers.js";
+import { createClock, reservationMismatches, signedGetHeaders, signedPost } from "./helpers.js";
+import { useTestApps } from "./test-apps.js";
 
-const apps: StoreApp[] = [];
-const temps: (() => void)[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.close()));
-  for (const remove of temps.splice(0)) remove();
-});
-
-function start(options: Parameters<typeof createTestApp>[0] = {}): StoreApp {
-  const app = createTestApp(options);
-  apps.push(app);
-  return app;
-}
-
-function sharedDatabasePath(): string {
-  const temp = makeTempDir();
-  temps.push(temp.remove);
-  return join(temp.dir, "store.db");
-}
+const { start, databaseFile } = useTestApps();
 
 const cart = (body: Record<string, unknown>) => ({ store_id: "store-1", session_id: "alice", ...body });
 
@@ -145,7 +128,7 @@ describe("audit log", () => {
 
 describe("deadline", () => {
   it("503 and nothing committed when the budget is spent before commit; the retry applies it exactly once", async () => {
-    const path = sharedDatabasePath();
+    const path = databaseFile();
     const clock = createClock();
     // Same database, two budgets: the first delivery finds no time left, VIZOCHOK's retry does.
     // The first process's clock moves 1 ms at every reading, so its 1 ms budget is spent before commit.
@@ -194,7 +177,7 @@ describe("handler failure", () => {
 
 describe("replay guard in SQLite", () => {
   it("a re-delivery to another process on the same database gets the first answer without running again", async () => {
-    const path = sharedDatabasePath();
+    const path = databaseFile();
     const clock = createClock();
     const a = start({ databasePath: path, now: clock.now });
     const b = start({ databasePath: path, now: clock.now });
@@ -210,7 +193,7 @@ describe("replay guard in SQLite", () => {
   });
 
   it("an identical add to another process right after the first was answered is the shopper's second add: it runs there", async () => {
-    const path = sharedDatabasePath();
+    const path = databaseFile();
     const clock = createClock();
     const a = start({ databasePath: path, now: clock.now });
     const b = start({ databasePath: path, now: clock.now });
