@@ -1,0 +1,91 @@
+// `npm run bench -- callgrind`: the kit's node:http adapter against a hand-written node:http
+// handler (the servers of kit.bench.ts), counted in CPU instructions instead of timed. Each server
+// runs under valgrind's callgrind with instrumentation off; after a warm-up the count is switched
+// on for a batch of distinct signed products requests and off again. Instructions do not depend on
+// what else the machine is running, so this figure holds on a shared machine where throughput does
+// not. It leaves out the kernel's share (the same socket reads and writes on both sides), so the
+// ratio it gives is the lower bound of the throughput ratio.
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { countedRound, report, type BenchServer } from "./harness.js";
+
+const serverFile = fileURLToPath(new URL("./servers/kit-servers.ts", import.meta.url));
+const WARM_UP = 4_000;
+const MEASURED = 5_000;
+/** Deliveries are signed per batch, so none is near the end of the 300 s window when it arrives. */
+const BATCH = 500;
+const productsBody = (n: number) => ({ skus: Array.from({ length: 10 }, (_, i) => `sku-${n}-${i}`), store_id: "store-1" });
+
+/** Instructions per products request of one server variant, and how many requests were counted. */
+async function instructionsPerRequest(variant: string): Promise<{ perRequest: number; answered: number }> {
+  const out = join(tmpdir(), `callgrind-${variant}-${process.pid}.out`);
+  const child = spawn("valgrind", ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, process.execPath, "--import", "tsx", serverFile, variant], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  let port: number | undefined;
+  for await (const line of createInterface({ input: child.stdout! })) {
+    try {
+      port = (JSON.parse(line) as { port?: number }).port;
+      if (port !== undefined) break;
+    } catch {
+      // not a JSON line
+    }
+  }
+  if (port === undefined) throw new Error(`${variant} exited under valgrind before printing its port`);
+  child.stdout!.resume();
+  const url = `http://127.0.0.1:${port}`;
+  const server: BenchServer = {
+    url,
+    child,
+    counts: async () => (await (await fetch(`${url}/__bench/counts`)).json()) as Record<string, number>,
+    stop: async () => undefined,
+  };
+  // Each batch is checked against the server's handler count (countedRound fails otherwise).
+  const batches = async (total: number) => {
+    for (let sent = 0; sent < total; sent += BATCH) {
+      await countedRound({ url: `${url}/api/vizochok/check-products`, body: productsBody, server, counter: "products", amount: Math.min(BATCH, total - sent) });
+    }
+  };
+  try {
+    await batches(WARM_UP);
+    const before = (await server.counts()).products ?? 0;
+    control(child.pid!, "on");
+    await batches(MEASURED);
+    control(child.pid!, "off");
+    // Handler runs while counting; a request that timed out at the client but ran still cost its instructions.
+    const answered = ((await server.counts()).products ?? 0) - before;
+    if (answered < MEASURED * 0.95) throw new Error(`${variant}: ${answered} of ${MEASURED} requests reached the handler — the count is invalid`);
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    const totals = [...readFileSync(out, "utf8").matchAll(/^(?:summary|totals): (\d+)/gm)].map((m) => Number(m[1]));
+    return { perRequest: Math.max(...totals) / answered, answered };
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    rmSync(out, { force: true });
+  }
+}
+
+function control(pid: number, instrumentation: "on" | "off"): void {
+  const result = spawnSync("callgrind_control", ["-i", instrumentation, String(pid)], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`callgrind_control -i ${instrumentation} failed: ${result.stderr}`);
+}
+
+if (spawnSync("valgrind", ["--version"]).status !== 0) {
+  console.log("valgrind is not installed: no instruction counts (apt-get install valgrind)");
+} else {
+  // One after the other: two valgrind processes on two shared cores would only slow each other.
+  const kit = await instructionsPerRequest("kit-node");
+  const bare = await instructionsPerRequest("bare-node");
+  console.log(
+    `products webhook, 10 SKUs, ${MEASURED.toLocaleString("en")} distinct signed requests each, counted by the server, after ${WARM_UP.toLocaleString("en")} to warm up\n` +
+      `  kit node:http adapter: ${Math.round(kit.perRequest).toLocaleString("en")} instructions per request (${kit.answered.toLocaleString("en")} requests)\n` +
+      `  hand-written node:http handler: ${Math.round(bare.perRequest).toLocaleString("en")} instructions per request (${bare.answered.toLocaleString("en")} requests)`,
+  );
+  report("kit node:http adapter, instructions per request", kit.perRequest, "instructions");
+  report("hand-written node:http handler, instructions per request", bare.perRequest, "instructions");
+  report("(b) by instructions: hand-written per request / kit per request", bare.perRequest / kit.perRequest, "×", { op: ">=", value: 0.8 });
+}
