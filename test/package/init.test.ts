@@ -57,6 +57,16 @@ describe("vizochok-kit init", () => {
     expect(readFileSync(join(store, "contract.json"), "utf8")).toBe(readFileSync(join(root, "fixtures", "reference-store.contract.json"), "utf8"));
   });
 
+  it("allows the install script of every installed package that has one, so npm install warns of none", () => {
+    const manifest = JSON.parse(readFileSync(join(store, "package.json"), "utf8")) as { allowScripts: Record<string, boolean> };
+    const installed = JSON.parse(readFileSync(join(store, "node_modules", ".package-lock.json"), "utf8")) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = Object.entries(installed.packages)
+      .filter(([, entry]) => entry.hasInstallScript === true)
+      .map(([path]) => path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length));
+    expect(withScripts).toContain("better-sqlite3");
+    expect(withScripts.filter((name) => manifest.allowScripts[name] !== true)).toEqual([]);
+  });
+
   it("refuses to write over an existing project", () => {
     const { project } = packedKit();
     const again = spawnSync(join(project, "node_modules", ".bin", "vizochok-kit"), ["init", "my-store"], { cwd: work, encoding: "utf8" });

@@ -90,8 +90,9 @@ function projectManifest(directoryName: string, kit: Manifest): Record<string, u
     },
     dependencies,
     devDependencies: { "@types/better-sqlite3": ranges["@types/better-sqlite3"] ?? "*", "@types/express": ranges["@types/express"] ?? "*", "@types/node": ranges["@types/node"] ?? "*" },
-    // npm 11 runs only the install scripts a project allows; better-sqlite3 builds its binding in one.
-    allowScripts: { "better-sqlite3": true },
+    // npm 11 runs only the install scripts a project allows (and warns about the rest):
+    // better-sqlite3 builds its binding in one, esbuild (under tsx) checks its binary in one.
+    allowScripts: { "better-sqlite3": true, esbuild: true },
   };
 }
 
