@@ -42,6 +42,30 @@ export function openPool(url: string, options: OpenPoolOptions = {}): pg.Pool {
   return pool;
 }
 
+/**
+ * Runs `work` in a transaction on one of the pool's connections: COMMIT when it returns,
+ * ROLLBACK when it throws (a connection whose ROLLBACK failed too is dropped, not reused).
+ *
+ * @example
+ * await inTransaction(pool, (tx) => tx.query("UPDATE stock SET reserved_milli = 0"));
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const tx = await pool.connect();
+  let failed: Error | undefined;
+  try {
+    await tx.query("BEGIN");
+    const result = await work(tx);
+    await tx.query("COMMIT");
+    return result;
+  } catch (error) {
+    failed = error instanceof Error ? error : new Error(String(error));
+    await tx.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    tx.release(failed);
+  }
+}
+
 /** A database error's SQLSTATE, if it has one. */
 export function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;

@@ -1,4 +1,5 @@
 import type { Pool } from "pg";
+import { inTransaction } from "./database.js";
 
 /**
  * PostgreSQL schema migrations, applied in order; `schema_migrations` records which have run.
@@ -114,10 +115,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
  * await migratePostgres(pool); // → 1
  */
 export async function migratePostgres(pool: Pool): Promise<number> {
-  const client = await pool.connect();
-  let failed: Error | undefined;
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('vizochok-store migrations ' || current_schema(), 0))");
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version    integer PRIMARY KEY,
@@ -129,13 +127,6 @@ export async function migratePostgres(pool: Pool): Promise<number> {
       await client.query(POSTGRES_MIGRATIONS[version]!);
       await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version + 1]);
     }
-    await client.query("COMMIT");
     return version;
-  } catch (error) {
-    failed = error instanceof Error ? error : new Error(String(error));
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release(failed);
-  }
+  });
 }

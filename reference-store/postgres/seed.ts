@@ -1,6 +1,7 @@
 import type { Pool } from "pg";
 import type { Catalog } from "../catalog.js";
 import { milli, productRow } from "../seed.js";
+import { inTransaction } from "./database.js";
 
 /**
  * Loads a catalog into an empty PostgreSQL store; a database that already has stores is left
@@ -11,16 +12,10 @@ import { milli, productRow } from "../seed.js";
  * await seedPostgresCatalog(pool, loadCatalog(DEFAULT_CATALOG_PATH));
  */
 export async function seedPostgresCatalog(pool: Pool, catalog: Catalog): Promise<boolean> {
-  const client = await pool.connect();
-  let failed: Error | undefined;
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('vizochok-store seed ' || current_schema(), 0))");
     const { rows } = await client.query<{ empty: boolean }>("SELECT NOT EXISTS (SELECT 1 FROM stores) AS empty");
-    if (!rows[0]!.empty) {
-      await client.query("ROLLBACK");
-      return false;
-    }
+    if (!rows[0]!.empty) return false;
     // One statement per table, the rows passed as parallel arrays.
     await client.query("INSERT INTO stores (store_id, name) SELECT * FROM unnest($1::text[], $2::text[])", [
       catalog.stores.map((store) => store.store_id),
@@ -55,13 +50,6 @@ export async function seedPostgresCatalog(pool: Pool, catalog: Catalog): Promise
       offers.map((offer) => offer.sku),
       offers.map((offer) => milli(offer.stock, offer.sku)),
     ]);
-    await client.query("COMMIT");
     return true;
-  } catch (error) {
-    failed = error instanceof Error ? error : new Error(String(error));
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release(failed);
-  }
+  });
 }

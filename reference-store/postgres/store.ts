@@ -15,7 +15,7 @@ import { DeadlineExceededError } from "../deadline.js";
 import { toMilli } from "../quantity.js";
 import type { Store } from "../store.js";
 import { pendingBeforeCommit } from "./change-scope.js";
-import { hasNul, sqlState } from "./database.js";
+import { hasNul, inTransaction, sqlState } from "./database.js";
 
 export interface PostgresStoreOptions {
   pool: Pool;
@@ -267,21 +267,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   async function releaseExpiredCarts(): Promise<number> {
     let total = 0;
     for (;;) {
-      const tx = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await tx.query("BEGIN");
-        const { released, more } = await sweep(tx, now() - ttlMs);
-        await tx.query("COMMIT");
-        total += released;
-        if (!more) return total;
-      } catch (error) {
-        broken = error instanceof Error ? error : new Error(String(error));
-        await tx.query("ROLLBACK").catch(() => undefined);
-        throw error;
-      } finally {
-        tx.release(broken);
-      }
+      const { released, more } = await inTransaction(pool, (tx) => sweep(tx, now() - ttlMs));
+      total += released;
+      if (!more) return total;
     }
   }
 
