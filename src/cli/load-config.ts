@@ -17,7 +17,9 @@ export async function loadCliConfig(
     try {
       text = await io.readFile(flags.config);
     } catch (error) {
-      throw new UsageError(`cannot read --config ${flags.config}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? `no such file (looked in ${io.cwd})` : code === "EISDIR" ? "it is a directory" : (code ?? String(error));
+      throw new UsageError(`cannot read --config ${flags.config}: ${why}`);
     }
     try {
       input = JSON.parse(text) as Record<string, unknown>;

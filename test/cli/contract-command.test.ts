@@ -111,7 +111,8 @@ describe("vizochok-kit contract", () => {
     [["contract", "--url", "http://127.0.0.1:1", "--secret", "s"], "pass --config FILE (with inStockSku) or --in-stock-sku SKU"],
     [["contract", "--url", "http://127.0.0.1:1", "--secret", "s", "--in-stock-sku", "x", "--reporter", "tap"], "--reporter must be one of pretty, junit, json"],
     [["contract", "--url", "http://127.0.0.1:1", "--secret", "s", "--in-stock-sku", "x", "--only", "cart.typo"], "unknown contract case or group: cart.typo"],
-    [["contract", "--url", "http://127.0.0.1:1", "--secret", "s", "--config", CONFIG], `cannot read --config ${CONFIG}: ENOENT`],
+    [["contract", "--url", "http://127.0.0.1:1", "--secret", "s", "--config", CONFIG], `cannot read --config ${CONFIG}: no such file (looked in ${process.cwd()})`],
+    [["contract", "--url", "http://127.0.0.1:1", "--secret", "s", "--config", "fixtures"], "cannot read --config fixtures: it is a directory"],
     [["contract", "--bogus"], "Unknown option '--bogus'"],
   ])("exits 2 with the usage for %j", async (argv, message) => {
     const io = createFakeIo();
