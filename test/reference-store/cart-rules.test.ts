@@ -43,6 +43,8 @@ describe("samePrice()", () => {
     expect(samePrice(38.9, 38.900000000000006)).toBe(true);
     expect(samePrice(38.9, 38.904)).toBe(true);
     expect([samePrice(38.9, 38.91), samePrice(38.91, 38.9), samePrice(38.9, 38.89)]).toEqual([false, false, false]);
+    // Exactly half a kopiyka apart is already another price.
+    expect(samePrice(0.005, 0)).toBe(false);
   });
 });
 
