@@ -42,4 +42,23 @@ describe("createMemoryReplayGuard() defaults and records", () => {
     // A clock that says it arrived in the future counts as arriving now: a new request.
     expect(guard.begin(delivery("k", { ageMs: -10_000 })).state).toBe("new");
   });
+
+  it("complete and release of a claim whose record is gone or taken over change nothing", () => {
+    let now = 0;
+    const guard = createMemoryReplayGuard({ now: () => now });
+    const first = guard.begin(delivery("k", { expiresAt: 1_000 }));
+    if (first.state !== "new") throw new Error(first.state);
+    now = 1_000; // expired: the next copy starts afresh and holds the record
+    const second = guard.begin(delivery("k", { expiresAt: 10_000 }));
+    if (second.state !== "new") throw new Error(second.state);
+    guard.release(first.claim);
+    guard.complete(first.claim, { status: 200, body: `{"ok":false,"reason":"out_of_stock"}` });
+    expect(guard.begin(delivery("k", { expiresAt: 10_000 }))).toEqual({ state: "pending" });
+    guard.complete(second.claim, { status: 200, body: `{"ok":true}` });
+    guard.release(second.claim);
+    now = 2_000;
+    expect(guard.begin(delivery("k", { expiresAt: 10_000 }))).toEqual({ state: "done", answer: { status: 200, body: `{"ok":true}` } });
+    expect(() => guard.complete({ key: "never-seen", token: "t" }, { status: 200, body: "{}" })).not.toThrow();
+    expect(guard.size).toBe(1);
+  });
 });

@@ -80,4 +80,15 @@ describe("createReplayStage() when something fails", () => {
     expect(JSON.parse(other.body)).toEqual({ error: "replayed", message: "this signature was already used for another endpoint" });
     expect(logger.lines).toEqual([{ level: "warn", message: "signature replayed on another path", fields: { requestId: "r-2", signature: "abababab…" } }]);
   });
+
+  it("409 duplicate_delivery with a message telling the shopper's side to send it again, under identical: refuse", async () => {
+    const logger = createCapturingLogger();
+    const replay = createReplayStage({ guard: createMemoryReplayGuard({ now: () => NOW }), toleranceSeconds: 300, identical: "refuse", now: () => NOW, logger });
+    await replay(delivery(), () => jsonResponse('{"ok":true}'));
+    const refused = await replay(delivery({ requestId: "r-2" }), () => jsonResponse('{"ok":true}'));
+    expect([refused.status, JSON.parse(refused.body)]).toEqual([
+      409,
+      { error: "duplicate_delivery", message: "an identical request was answered less than 1 s ago; send it again to apply it" },
+    ]);
+  });
 });
