@@ -1,26 +1,9 @@
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTRACT_CASES } from "vizochok-merchant-kit/testing";
 import { BASE_PATH, createBrokenMerchantServer } from "../contract/broken-merchants.js";
 import { MEMORY_SECRET } from "../contract/memory-merchant.js";
 import { listen } from "../contract/serve.js";
-
-// `npx vizochok-kit` as a user runs it in this repository: no build, the bin launcher runs the
-// TypeScript source. The servers live in this process, so the CLI is spawned asynchronously.
-function npx(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["vizochok-kit", ...args], {
-      env: { ...process.env, CI: "", NO_COLOR: "", npm_config_loglevel: "error", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { npxKit } from "./npx-kit.js";
 
 // Each test spawns npx, which resolves the bin and compiles the TypeScript source on start: under
 // a loaded machine that alone has taken most of vitest's default 20 s. This bound only stops a
@@ -40,7 +23,7 @@ afterAll(async () => {
 
 describe("npx vizochok-kit (source checkout, no build)", () => {
   it("exits 0 with plain PASS lines in a pipe when the contract holds", async () => {
-    const { code, stdout } = await npx(["contract", "--url", `${good.origin}${BASE_PATH}`, "--in-stock-sku", "milk-001", "--only", "signature"], {
+    const { code, stdout } = await npxKit(["contract", "--url", `${good.origin}${BASE_PATH}`, "--in-stock-sku", "milk-001", "--only", "signature"], {
       VIZOCHOK_WEBHOOK_SECRET: MEMORY_SECRET,
     });
     expect(code).toBe(0);
@@ -49,13 +32,13 @@ describe("npx vizochok-kit (source checkout, no build)", () => {
   }, NPX_TEST_TIMEOUT_MS);
 
   it("exits 1 when a case fails", async () => {
-    const { code, stdout } = await npx(["contract", "--url", `${broken.origin}${BASE_PATH}`, "--secret", MEMORY_SECRET, "--in-stock-sku", "milk-001", "--only", "signature"]);
+    const { code, stdout } = await npxKit(["contract", "--url", `${broken.origin}${BASE_PATH}`, "--secret", MEMORY_SECRET, "--in-stock-sku", "milk-001", "--only", "signature"]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/^FAIL signature\.stale /m);
   }, NPX_TEST_TIMEOUT_MS);
 
   it("exits 2 with the usage on stderr for a missing flag", async () => {
-    const { code, stdout, stderr } = await npx(["contract"]);
+    const { code, stdout, stderr } = await npxKit(["contract"]);
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain("vizochok-kit contract: --url is required");

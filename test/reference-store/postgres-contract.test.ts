@@ -1,23 +1,14 @@
 // `vizochok-kit contract`, run as a user runs it, against the store on PostgreSQL: one instance,
 // and four instances behind one port (STORE_INSTANCES=4, node:cluster).
-import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONTRACT_CASES } from "vizochok-merchant-kit/testing";
+import { npxKit } from "../cli/npx-kit.js";
 import { SECRET } from "./helpers.js";
 import { createTestSchema, reportSkipped, type TestSchema } from "./servers.js";
 import { spawnStore } from "./spawn-store.js";
 
-function contract(url: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const args = ["vizochok-kit", "contract", "--url", url, "--secret", SECRET, "--config", "fixtures/reference-store.contract.json", "--reporter", "json"];
-    const child = spawn("npx", args, { env: { ...process.env, CI: "", NO_COLOR: "1", npm_config_loglevel: "error" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function contract(url: string): ReturnType<typeof npxKit> {
+  return npxKit(["contract", "--url", url, "--secret", SECRET, "--config", "fixtures/reference-store.contract.json", "--reporter", "json"], { NO_COLOR: "1" });
 }
 
 interface Report {
