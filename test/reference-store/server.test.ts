@@ -3,27 +3,20 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { once } from "node:events";
 import { signWebhook } from "vizochok-merchant-kit";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { storeServerOptionsFromEnv } from "../../reference-store/server.js";
 import { createJsonLogger } from "../../reference-store/json-logger.js";
-import { SECRET, makeTempDir } from "./helpers.js";
+import { useCleanups } from "./cleanups.js";
+import { SECRET } from "./helpers.js";
 import { SPAWNED_PROCESS_TIMEOUT_MS, spawnStore } from "./spawn-store.js";
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-function tempDir(): string {
-  const temp = makeTempDir();
-  cleanups.push(temp.remove);
-  return temp.dir;
-}
+const { defer, tempDir } = useCleanups();
 
 describe("npm run store (reference-store/main.ts)", { timeout: SPAWNED_PROCESS_TIMEOUT_MS }, () => {
   it("creates and seeds the database on first start and prints a structured listening line", async () => {
     const path = join(tempDir(), "nested", "store.db");
     const store = await spawnStore({ DATABASE_PATH: path, VIZOCHOK_WEBHOOK_SECRET: SECRET });
-    cleanups.push(() => store.stop());
+    defer(() => store.stop());
     expect(store.logs.find((l) => l["msg"] === "listening")).toMatchObject({ level: "info", port: expect.any(Number) });
     const health = await fetch(`${store.url}/healthz`);
     expect(await health.json()).toEqual({ ok: true, schema_version: 3 });
@@ -34,7 +27,7 @@ describe("npm run store (reference-store/main.ts)", { timeout: SPAWNED_PROCESS_T
 
   it("finishes an in-flight request on SIGTERM, then exits 0", async () => {
     const store = await spawnStore({ DATABASE_PATH: join(tempDir(), "store.db"), VIZOCHOK_WEBHOOK_SECRET: SECRET });
-    cleanups.push(() => store.stop());
+    defer(() => store.stop());
     const body = JSON.stringify({ action: "add", store_id: "store-1", session_id: "late", sku: "milk-001" });
     const headers = signWebhook({ secret: SECRET, body });
     const socket = connect(Number(new URL(store.url).port), "127.0.0.1");
@@ -66,7 +59,7 @@ describe("npm run store (reference-store/main.ts)", { timeout: SPAWNED_PROCESS_T
   it("never prints a secret that came from VIZOCHOK_WEBHOOK_SECRET, not even on shutdown", async () => {
     const secret = `whsec_1a2b${"7f".repeat(30)}`;
     const store = await spawnStore({ DATABASE_PATH: join(tempDir(), "store.db"), VIZOCHOK_WEBHOOK_SECRET: secret });
-    cleanups.push(() => store.stop());
+    defer(() => store.stop());
     const body = JSON.stringify({ store_id: "store-1", skus: ["milk-001"] });
     const response = await fetch(`${store.url}/api/vizochok/check-products`, {
       method: "POST",
@@ -90,7 +83,7 @@ describe("npm run store (reference-store/main.ts)", { timeout: SPAWNED_PROCESS_T
     expect(await first.stop()).toBe(0);
 
     const second = await spawnStore(env);
-    cleanups.push(() => second.stop());
+    defer(() => second.stop());
     expect(second.logs.some((l) => "secret" in l)).toBe(false);
     const body = JSON.stringify({ store_id: "store-1", skus: ["milk-001"] });
     const response = await fetch(`${second.url}/api/vizochok/check-products`, {

@@ -5,28 +5,20 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { silentLogger } from "vizochok-merchant-kit";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadWebhookSecret, redactWebhookSecret, resolveWebhookSecret } from "../../reference-store/webhook-secret.js";
-import { makeTempDir } from "./helpers.js";
+import { useCleanups } from "./cleanups.js";
 import { SPAWNED_PROCESS_TIMEOUT_MS } from "./spawn-store.js";
 
 const CHILD = fileURLToPath(new URL("./resolve-secret-child.ts", import.meta.url));
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-function tempDir(): string {
-  const temp = makeTempDir();
-  cleanups.push(temp.remove);
-  return temp.dir;
-}
+const { defer, tempDir } = useCleanups();
 
 /** Starts a child that resolves the secret when told to; resolves once it is ready. */
 async function startRacer(databasePath: string) {
   const child = spawn(process.execPath, ["--import", "tsx", CHILD, databasePath], { stdio: ["pipe", "pipe", "inherit"] });
   const exited = once(child, "exit");
   // Gone before its directory is removed (cleanups run in reverse, so after this one).
-  cleanups.push(async () => {
+  defer(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await exited;
   });
