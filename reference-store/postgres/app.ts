@@ -91,6 +91,7 @@ export async function createPostgresStoreApp(options: PostgresStoreAppOptions): 
           }, work),
       }),
       replayGuard,
+      ...(options.identicalRequests !== undefined && { identicalRequests: options.identicalRequests }),
       budgetMs,
       now,
       logger,

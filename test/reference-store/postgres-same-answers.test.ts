@@ -72,5 +72,28 @@ else {
       expect(decisions(postgresRows)).toEqual(decisions(sqliteRows));
       expect(postgresRows.filter((row) => row.kind === "products")).toHaveLength(2);
     });
+
+    it("identicalRequests: \"refuse\" holds on PostgreSQL too: the second identical add is 409 duplicate_delivery and not applied", async () => {
+      let clock = Date.UTC(2026, 0, 1);
+      const postgres = await createPostgresStoreApp({
+        pool: schema.pool(2),
+        secret: SECRET,
+        seed: SMALL_CATALOG,
+        logger: silentLogger,
+        sweepIntervalMs: 0,
+        now: () => clock,
+        identicalRequests: "refuse",
+      });
+      afterAll(() => postgres.close());
+      const signed = signedPost({ action: "add", store_id: "store-1", session_id: "refused-twice", sku: "milk" }, clock);
+      const send = () => request(postgres.app).post("/api/vizochok/cart").set(signed.headers).send(signed.body);
+      expect((await send()).body).toEqual({ ok: true });
+      clock += 250;
+      const refused = await send();
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toBe("duplicate_delivery");
+      const cart = await request(postgres.app).get("/api/cart?store_id=store-1&session_id=refused-twice");
+      expect(cart.body.items.map((item: { sku: string; quantity: number }) => [item.sku, item.quantity])).toEqual([["milk", 1]]);
+    });
   });
 }
