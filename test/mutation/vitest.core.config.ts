@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import base from "./vitest.config.js";
+import base from "../../vitest.config.js";
 
 // The tests `npm run mutate` runs against the core's and the store's mutants: in-process and fast,
 // no browser,

@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import base from "./vitest.config.js";
+import base from "../../vitest.config.js";
 
 // The tests that kill the contract cases' mutants: the suite against deliberately broken
 // backends (each must be caught) and against the reference store (nothing may fail).

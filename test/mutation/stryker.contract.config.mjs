@@ -6,7 +6,7 @@ const base = JSON.parse(readFileSync(new URL("./stryker.config.json", import.met
 export default {
   ...base,
   mutate: ["src/contract/cases/*.ts"],
-  vitest: { configFile: "vitest.mutate-contract.config.ts", related: false },
+  vitest: { configFile: "test/mutation/vitest.contract.config.ts", related: false },
   timeoutMS: 60000,
   incrementalFile: "reports/stryker-incremental-contract.json",
   htmlReporter: { fileName: "reports/mutation-contract/index.html" },
