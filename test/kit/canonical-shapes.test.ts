@@ -95,8 +95,10 @@ describe.each(cases)("the %s check", (_name, schema, isCanonical, values) => {
       }),
       { numRuns: 3000 },
     );
-    // The fast path is really taken for the usual shapes, or this check would be idle.
-    expect(canonical).toBeGreaterThan(20);
+    // The fast path is really taken for the usual shapes, or this check would be idle. How many of
+    // the 3,000 random values are canonical depends on the seed (18 to a few dozen seen), so the
+    // bound only rules out an idle check.
+    expect(canonical).toBeGreaterThanOrEqual(5);
   });
 });
 
