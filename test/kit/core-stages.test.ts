@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { ProductsResponse, createMemoryReplayGuard, type WebhookContext } from "vizochok-merchant-kit";
 import { checkAnswer } from "../../src/core/answer-check.js";
 import { createDispatcher, type DispatchRequest } from "../../src/core/dispatch.js";
-import { createReplayStage, type Delivery } from "../../src/core/replay.js";
+import { createReplayStage } from "../../src/core/replay.js";
 import { jsonResponse, type CoreResponse } from "../../src/core/responses.js";
 import { createRouter, DEFAULT_PATHS } from "../../src/core/routing.js";
 import { createVerifier } from "../../src/core/verification.js";
-import { NOW, SECRET, createCapturingLogger, createRecordingMerchant, productsBody, signedPost } from "./merchant.js";
+import { NOW, SECRET, createCapturingLogger, createRecordingMerchant, productsBody, replayDelivery as delivery, signedPost } from "./merchant.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -54,17 +54,6 @@ describe("createVerifier()", () => {
 });
 
 describe("createReplayStage()", () => {
-  const delivery = (fields: Partial<Delivery> = {}): Delivery => ({
-    kind: "cart",
-    path: "/cart",
-    requestId: "r-1",
-    receivedAt: NOW,
-    deadline: NOW + 4500,
-    secretIndex: 0,
-    timestamp: NOW / 1000,
-    signature: "ab".repeat(32),
-    ...fields,
-  });
   const setup = (identical: "apply" | "refuse" = "apply") => {
     let t = NOW;
     const logger = createCapturingLogger();

@@ -6,9 +6,23 @@ import {
   type WebhookContext,
   type WebhookLogger,
 } from "vizochok-merchant-kit";
+import type { Delivery } from "../../src/core/replay.js";
 
 export const SECRET = "whsec_test_secret";
 export const NOW = 1_767_225_600_000;
+
+/** A verified cart delivery as the replay stage receives it, received at NOW. */
+export const replayDelivery = (fields: Partial<Delivery> = {}): Delivery => ({
+  kind: "cart",
+  path: "/cart",
+  requestId: "r-1",
+  receivedAt: NOW,
+  deadline: NOW + 4500,
+  secretIndex: 0,
+  timestamp: NOW / 1000,
+  signature: "ab".repeat(32),
+  ...fields,
+});
 
 export interface RecordingMerchant {
   handlers: CompleteWebhookHandlers;

@@ -2,21 +2,9 @@
 // and whether the next copy runs.
 import { describe, expect, it } from "vitest";
 import { createMemoryReplayGuard, type ReplayGuard } from "vizochok-merchant-kit";
-import { createReplayStage, type Delivery } from "../../src/core/replay.js";
+import { createReplayStage } from "../../src/core/replay.js";
 import { errorResponse, jsonResponse } from "../../src/core/responses.js";
-import { NOW, createCapturingLogger } from "./merchant.js";
-
-const delivery = (fields: Partial<Delivery> = {}): Delivery => ({
-  kind: "cart",
-  path: "/cart",
-  requestId: "r-1",
-  receivedAt: NOW,
-  deadline: NOW + 4500,
-  secretIndex: 0,
-  timestamp: NOW / 1000,
-  signature: "ab".repeat(32),
-  ...fields,
-});
+import { NOW, createCapturingLogger, replayDelivery as delivery } from "./merchant.js";
 
 function setup(makeGuard: (now: () => number) => ReplayGuard = (now) => createMemoryReplayGuard({ now })) {
   let t = NOW;
