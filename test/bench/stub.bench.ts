@@ -54,6 +54,8 @@ type ToChild = { type: "start" } | { type: "stats" } | { type: "exit" };
 interface Deliveries {
   products: number[];
   cart: number[];
+  /** Attempts that did not end "ok", described. */
+  failed: string[];
 }
 
 /** Store handler runs, one audit row each. */
@@ -64,6 +66,7 @@ interface Handled {
 
 type FromChild =
   | { type: "ready"; port: number }
+  | { type: "started" }
   | { type: "stats"; load: ProcessLoad; turns: ServerTurn[]; deliveries: Deliveries; handled: Handled };
 
 // ---------------------------------------------------------------- child processes
@@ -87,7 +90,7 @@ function serveChild(
   port: number,
   close: () => Promise<void>,
   turns: ServerTurn[] = [],
-  deliveries: Deliveries = { products: [], cart: [] },
+  deliveries: Deliveries = { products: [], cart: [], failed: [] },
   handled: () => Handled = () => ({ products: 0, cart: 0 }),
 ): void {
   const load = measureLoad();
@@ -99,8 +102,10 @@ function serveChild(
       turns.length = 0;
       deliveries.products.length = 0;
       deliveries.cart.length = 0;
+      deliveries.failed.length = 0;
+      process.send!({ type: "started" } satisfies FromChild);
     } else if (message.type === "stats") {
-      const taken = { products: deliveries.products.splice(0), cart: deliveries.cart.splice(0) };
+      const taken = { products: deliveries.products.splice(0), cart: deliveries.cart.splice(0), failed: deliveries.failed.splice(0) };
       const now = handled();
       const ran = { products: now.products - handledAtStart.products, cart: now.cart - handledAtStart.cart };
       process.send!({ type: "stats", load: load.read(), turns: turns.splice(0), deliveries: taken, handled: ran } satisfies FromChild);
@@ -173,7 +178,7 @@ function timedAgent(agent: Agent, turns: ServerTurn[]): Agent {
 async function stubChild(storeUrl: string): Promise<void> {
   const base = `${storeUrl}/api/vizochok`;
   const turns: ServerTurn[] = [];
-  const deliveries: Deliveries = { products: [], cart: [] };
+  const deliveries: Deliveries = { products: [], cart: [], failed: [] };
   const limits = { connectionsPerKey: MAX_CLIENTS, messagesPerWindow: 1e9, userMessagesPerDay: 1e9, userConversationsPerDay: 1e9 };
   const tenant = (id: string): TenantConfig => ({
     id,
@@ -192,6 +197,10 @@ async function stubChild(storeUrl: string): Promise<void> {
     maxDeliveries: 1,
     onDelivery(delivery: WebhookDelivery) {
       if (delivery.kind === "products" || delivery.kind === "cart") deliveries[delivery.kind].push(delivery.latencyMs);
+      if (delivery.outcome !== "ok") {
+        const answer = delivery.response === undefined ? delivery.error : `${delivery.response.status} ${delivery.response.rawBody.slice(0, 200)}`;
+        deliveries.failed.push(`${delivery.kind} attempt ${delivery.attempt} after ${delivery.latencyMs} ms: ${delivery.outcome} (${answer})`);
+      }
     },
   });
   serveChild(stub.port, () => stub.close(), turns, deliveries);
@@ -202,7 +211,8 @@ async function stubChild(storeUrl: string): Promise<void> {
 interface Child {
   port: number;
   stats(): Promise<Extract<FromChild, { type: "stats" }>>;
-  start(): void;
+  /** Resets the child's counters; resolves once it has, so no request of the run is counted as before it. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -218,7 +228,11 @@ async function startChild(args: string[]): Promise<Child> {
   if (ready.type !== "ready") throw new Error(`${args.join(" ")}: expected ready`);
   return {
     port: ready.port,
-    start: () => child.send({ type: "start" } satisfies ToChild),
+    async start() {
+      const answer = next();
+      child.send({ type: "start" } satisfies ToChild);
+      if ((await answer).type !== "started") throw new Error(`${args.join(" ")}: expected started`);
+    },
     async stats() {
       const answer = next();
       child.send({ type: "stats" } satisfies ToChild);
@@ -261,8 +275,10 @@ async function run(label: string, key: string, clientCount: number, stub: Child,
   const clients: WidgetClient[] = Array.from({ length: clientCount }, (_, i) => shopper(i, 0));
   await Promise.all(clients.map((c) => c.connect()));
   const turns: Array<{ text: string; ms: number }> = [];
-  stub.start();
-  store.start();
+  // Both children reset before the first frame: the IPC message and the first webhooks travel on
+  // different sockets, so without the wait the store could handle a run's first products
+  // deliveries before its reset and leave them out of its count.
+  await Promise.all([stub.start(), store.start()]);
   const load = measureLoad();
   const started = performance.now();
   await Promise.all(
@@ -292,10 +308,12 @@ async function run(label: string, key: string, clientCount: number, stub: Child,
   if (key === "pk_bench") {
     const sent = { products: stubStats.deliveries.products.length, cart: stubStats.deliveries.cart.length };
     const ran = storeStats.handled;
-    if (sent.products === 0 || ran.products !== sent.products || ran.cart !== sent.cart) {
+    const failed = stubStats.deliveries.failed;
+    if (sent.products === 0 || ran.products !== sent.products || ran.cart !== sent.cart || failed.length > 0) {
       throw new Error(
         `${label}: the stub sent ${sent.products} products and ${sent.cart} cart deliveries, the store ran its handlers ` +
-          `${ran.products} and ${ran.cart} times — the run did not measure what it names`,
+          `${ran.products} and ${ran.cart} times, ${failed.length} attempt(s) failed — the run did not measure what it names` +
+          failed.slice(0, 20).map((f) => `\n  ${f}`).join(""),
       );
     }
   }
