@@ -1,5 +1,5 @@
-// The SQLite replay guard's options, as an operator sees them: when a claim left in flight may be
-// taken over, and when expired rows leave the replay_guard table.
+// The SQLite replay guard as an operator sees it: when a claim left in flight may be taken over,
+// when expired rows leave the replay_guard table, and the error a lost claim throws.
 import type { Database } from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../reference-store/database.js";
@@ -58,5 +58,28 @@ describe("createSqliteReplayGuard({ sweepEvery })", () => {
     guard.begin(delivery("fresh-254", clock.now() + 1_000));
     expect(rows()).toBe(255);
     expect(expired()).toBe(0);
+  });
+});
+
+describe("createSqliteReplayGuard().commitAnswer() after a takeover", () => {
+  it("throws an error the log can tell apart: its name, code and message say the claim was lost", () => {
+    const guard = createSqliteReplayGuard({ db, now: clock.now });
+    const stale = guard.begin(delivery("k", clock.now() + 300_000));
+    if (stale.state !== "new") throw new Error(stale.state);
+    clock.advance(5_000);
+    expect(guard.begin(delivery("k", clock.now() + 300_000)).state).toBe("new");
+    let thrown: unknown;
+    try {
+      db.transaction(() => guard.commitAnswer(stale.claim, { status: 200, body: `{"ok":true}` })).immediate();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect(thrown).toMatchObject({
+      name: "ReplayClaimLostError",
+      code: "replay_claim_lost",
+      message: "another request took this delivery over; nothing was committed",
+    });
+    expect(String(thrown)).toBe("ReplayClaimLostError: another request took this delivery over; nothing was committed");
   });
 });
