@@ -11,6 +11,7 @@ import { seedCatalog } from "./seed.js";
 import { createSqliteReplayGuard } from "./sqlite-replay-guard.js";
 import { createStore, type SqliteStore } from "./store.js";
 import { createSqliteStorefrontCatalog, createStorefrontRouter } from "./storefront-api.js";
+import { startWalCheckpointer } from "./wal-checkpointer.js";
 
 /** Where the webhooks are mounted; VIZOCHOK is configured with these URLs. */
 export const WEBHOOK_MOUNT = "/api/vizochok";
@@ -42,7 +43,7 @@ export interface StoreApp {
   store: SqliteStore;
   db: Database;
   audit: AuditLog;
-  /** Closes the database if the app opened it. */
+  /** Closes the database if the app opened it (after its WAL checkpointer thread stops). */
   close(): Promise<void>;
 }
 
@@ -106,6 +107,8 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
       }),
     );
     app.use(createStorefrontRouter({ catalog: createSqliteStorefrontCatalog(db), store }));
+    // A database the caller opened keeps SQLite's own checkpoints: its lifetime is theirs.
+    const checkpointer = ownsDb ? startWalCheckpointer(db, { logger }) : undefined;
     let closed: Promise<void> | undefined;
     return {
       app,
@@ -115,6 +118,7 @@ export function createStoreApp(options: StoreAppOptions): StoreApp {
       close: () =>
         (closed ??= (async () => {
           audit.flush();
+          await checkpointer?.stop();
           if (ownsDb && db.open) db.close();
         })()),
     };

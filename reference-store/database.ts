@@ -34,8 +34,8 @@ export function prepareDatabase(db: Database): void {
   // NORMAL in WAL mode can lose the last commits on power loss, never on a process crash.
   db.pragma("synchronous = NORMAL");
   // SQLite's own checkpoint, inside the commit that takes the WAL past 1,000 pages (its default,
-  // set here so a connection opened elsewhere with another value gets it back). A worker thread
-  // checkpointing every second measured no better: see docs/reference-store.md, "WAL checkpoints".
+  // set here so a connection opened elsewhere with another value gets it back). The store app
+  // moves checkpoints to a thread of their own (wal-checkpointer.ts) and keeps this as a fallback.
   db.pragma("wal_autocheckpoint = 1000");
   db.pragma("foreign_keys = ON");
   migrate(db);

@@ -1,0 +1,48 @@
+// Which thread pays for WAL checkpoints: N distinct signed cart adds over HTTP, one after another,
+// through the reference store on a database file, with marker look-ups around the adds so strace
+// can count the fsyncs in between by thread. Not a timing benchmark: run it under strace.
+//
+//   strace -f -y -T -e trace=fsync,fdatasync,access,faccessat,faccessat2 -o trace.txt \
+//     node --import tsx test/bench/wal-fsyncs.ts                  # the store as it runs
+//   STORE_CHECKPOINTS=sqlite strace … node --import tsx test/bench/wal-fsyncs.ts   # SQLite's own
+//
+// The lines between the look-ups of "wal-fsyncs-start" and "wal-fsyncs-end" are the adds; the
+// process's first thread is the request thread. `N=…` sets the count (default 1,000).
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { silentLogger } from "vizochok-merchant-kit";
+import { createStoreApp } from "../../reference-store/app.js";
+import { Catalog, DEFAULT_CATALOG_PATH, loadCatalog } from "../../reference-store/catalog.js";
+import { openDatabase } from "../../reference-store/database.js";
+import { BENCH_SECRET, signedPool } from "./harness.js";
+
+const fixture = loadCatalog(DEFAULT_CATALOG_PATH);
+const dir = mkdtempSync(join(tmpdir(), "wal-fsyncs-"));
+const path = join(dir, "store.db");
+const seed = Catalog.parse({ ...fixture, offers: fixture.offers.map((offer) => ({ ...offer, stock: 10_000_000 })) });
+// A database passed in keeps SQLite's own checkpoints; one the app opens gets the checkpointer.
+const where = process.env.STORE_CHECKPOINTS === "sqlite" ? { db: openDatabase(path) } : { databasePath: path };
+const store = createStoreApp({ ...where, secret: BENCH_SECRET, seed, logger: silentLogger });
+const server = store.app.listen(0, "127.0.0.1");
+await new Promise((resolve) => server.once("listening", resolve));
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/vizochok/cart`;
+const total = Number(process.env.N ?? 1_000);
+const pool = signedPool(total, (n) => ({ action: "add", store_id: "store-1", session_id: `wal-${n}`, sku: "milk-001", quantity: 1 }));
+
+store.db.pragma("wal_checkpoint(TRUNCATE)");
+existsSync(join(dir, "wal-fsyncs-start"));
+for (const signed of pool) {
+  const response = await fetch(url, { method: "POST", headers: signed.headers, body: signed.body });
+  const text = await response.text();
+  if (text !== '{"ok":true}') throw new Error(`an add was answered ${response.status} ${text}`);
+}
+existsSync(join(dir, "wal-fsyncs-end"));
+const added = store.db.prepare("SELECT count(*) FROM cart_lines").pluck().get();
+if (added !== total) throw new Error(`${total} adds answered ok but ${String(added)} cart lines were written`);
+console.log(`${total} adds, ${String(added)} cart lines`);
+server.close();
+await store.close();
+if (where.db !== undefined) where.db.close();
+rmSync(dir, { recursive: true, force: true });
