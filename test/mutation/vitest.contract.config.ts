@@ -1,16 +1,13 @@
 import { defineConfig } from "vitest/config";
 import base from "../../vitest.config.js";
 
-// The tests that kill the contract cases' mutants: the suite against deliberately broken
-// backends (each must be caught) and against the reference store (nothing may fail).
+// The tests that kill the contract cases' mutants, one case at a time (contract-cases.mutation.ts:
+// the broken-backend table of test/contract/defects.ts, so a mutant in one case runs only that
+// case's tests) and the reference store in-process (one test per case; nothing may fail).
 export default defineConfig({
   ...base,
   test: {
-    include: [
-      "test/contract/broken-backends.test.ts",
-      "test/contract/broken-backends-signature.test.ts",
-      "test/contract/reference-store-in-process.test.ts",
-    ],
+    include: ["test/mutation/contract-cases.mutation.ts", "test/contract/reference-store-in-process.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 30_000,
   },

@@ -1,0 +1,86 @@
+// The table of test/contract/defects.ts, checked one contract case at a time: the layout the
+// mutation run needs. broken-backends*.test.ts run the whole suite once per broken backend, so
+// every case's code runs in every test and a mutant in one case reruns all 58 suites. Here each
+// case is its own describe, so a mutant in a case runs only that case, against each backend:
+// the unbroken merchant, each backend whose row names the case in `fails` (with its `because`),
+// and every backend whose row does not name it, which must pass (no false alarms).
+// Not a *.test.ts: the checks are the same as broken-backends*.test.ts, which the suite runs.
+import { randomBytes } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { CONTRACT_CASES } from "vizochok-merchant-kit/testing";
+import { createContractClient, type ContractClient } from "../../src/contract/client.js";
+import type { ContractCase } from "../../src/contract/contract-case.js";
+import { runCase, type CaseResult } from "../../src/contract/run-contract.js";
+import { BASE_PATH, createBrokenMerchantServer, type Defect } from "../contract/broken-merchants.js";
+import { MEMORY_RESOLVED } from "../contract/defect-runner.js";
+import { OTHER_DEFECTS, SIGNATURE_DEFECTS } from "../contract/defects.js";
+import { MEMORY_SECRET } from "../contract/memory-merchant.js";
+import { listen } from "../contract/serve.js";
+
+const EXPECTATIONS = [...SIGNATURE_DEFECTS, ...OTHER_DEFECTS];
+const runId = randomBytes(4).toString("hex");
+let counter = 0;
+
+interface Subject {
+  client: ContractClient;
+  close(): Promise<void>;
+}
+
+// Started on first use and shared by the cases after it: a mutant killed by the unbroken
+// merchant never starts the other 58.
+const subjects = new Map<Defect, Promise<Subject>>();
+afterAll(async () => {
+  for (const subject of subjects.values()) {
+    const { client, close } = await subject;
+    client.close();
+    await close();
+  }
+});
+
+function subject(defect: Defect): Promise<Subject> {
+  let started = subjects.get(defect);
+  if (started === undefined) {
+    started = listen(createBrokenMerchantServer(defect)).then((server) => ({
+      client: createContractClient({ baseUrl: `${server.origin}${BASE_PATH}`, secret: MEMORY_SECRET, paths: MEMORY_RESOLVED.paths }),
+      close: server.close,
+    }));
+    subjects.set(defect, started);
+  }
+  return started;
+}
+
+async function runOn(contractCase: ContractCase, defect: Defect): Promise<CaseResult> {
+  const { client } = await subject(defect);
+  return runCase(contractCase, { client, config: MEMORY_RESOLVED, timeoutMs: 30_000, unique: (prefix) => `${prefix}-${runId}-${++counter}` });
+}
+
+for (const contractCase of CONTRACT_CASES) {
+  const { id } = contractCase;
+  // Quoted, because StrykerJS selects tests by an unanchored pattern and "cart.remove" is the
+  // start of "cart.remove-absent".
+  describe(`"${id}"`, () => {
+    it("passes on the unbroken in-memory merchant", async () => {
+      const result = await runOn(contractCase, "none");
+      expect(result.message).toBeUndefined();
+      expect(result.status).toBe("passed");
+    });
+
+    for (const { defect, fails, because } of EXPECTATIONS.filter((expectation) => expectation.fails.includes(id))) {
+      it(`fails on "${defect}"`, async () => {
+        const result = await runOn(contractCase, defect);
+        expect(result.status).toBe("failed");
+        if (because !== undefined && fails[0] === id) expect(result.message).toMatch(because);
+      });
+    }
+
+    it("passes on every broken backend whose row does not name it", async () => {
+      const falseAlarms: string[] = [];
+      for (const { defect, fails, mayAlsoFail = [] } of EXPECTATIONS) {
+        if (fails.includes(id) || mayAlsoFail.includes(id)) continue;
+        const result = await runOn(contractCase, defect);
+        if (result.status !== "passed") falseAlarms.push(`${defect}: ${result.message}`);
+      }
+      expect(falseAlarms).toEqual([]);
+    }, 300_000);
+  });
+}
