@@ -21,6 +21,15 @@ export async function runAgainst(defect: Defect): Promise<ContractReport> {
 
 export const failedIds = (report: ContractReport) => report.results.filter((r) => r.status === "failed").map((r) => r.id);
 
+/**
+ * What a merchant reads first when a case fails: a line naming the problem (and usually its fix),
+ * before the exchange that shows it. A message that is only the exchange explains nothing.
+ */
+export function expectProblemNamed(message: string | undefined): void {
+  const words = message?.split("\n")[0]!.match(/[a-z]{2,}/gi) ?? [];
+  expect(words.length, `the first line of ${JSON.stringify(message)} names no problem`).toBeGreaterThanOrEqual(3);
+}
+
 /** One test per defect: its cases fail, nothing implausible fails, and the named check fired. */
 export function itCatches({ defect, fails, mayAlsoFail = [], because }: DefectExpectation): void {
   it(`catches "${defect}" in ${fails.join(", ")}`, async () => {
@@ -30,5 +39,6 @@ export function itCatches({ defect, fails, mayAlsoFail = [], because }: DefectEx
     expect(failed).toEqual(expect.arrayContaining(fails));
     expect(failed.filter((id) => !fails.includes(id) && !mayAlsoFail.includes(id))).toEqual([]);
     if (because !== undefined) expect(report.results.find((r) => r.id === fails[0])!.message).toMatch(because);
+    for (const result of report.results) if (result.status === "failed") expectProblemNamed(result.message);
   }, 60_000);
 }
