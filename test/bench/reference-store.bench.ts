@@ -5,10 +5,11 @@
 // After each round the store's audit rows (one per handler run) are counted against the requests.
 // Run with `serve <variant> <database>` this file is the server process for one variant.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { Agent, request as httpRequest } from "node:http";
+import { Agent, get as httpGet, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import express from "express";
@@ -23,6 +24,14 @@ const thisFile = fileURLToPath(import.meta.url);
 function serve(variant: string, databasePath: string): void {
   const app = express();
   const counts = { products: 0, cart: 0 };
+  // How long the server's event loop was blocked during a round (reset at each read): tells a
+  // server-side stall from the client's or the machine's.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  app.get("/__bench/loop", (_req, res) => {
+    res.json({ p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 });
+    loop.reset();
+  });
   if (variant === "store") {
     // Deep stock, so a long burst of adds keeps reserving.
     const seed = Catalog.parse({ ...fixture, offers: fixture.offers.map((offer) => ({ ...offer, stock: 10_000_000 })) });
@@ -79,6 +88,7 @@ const addBody = (n: number) => ({ action: "add", store_id: "store-1", session_id
  */
 async function atFixedRate(server: BenchServer, pool: SignedRequest[], rate = 500, seconds = 6) {
   const before = (await server.counts()).cart ?? 0;
+  await loopDelay(server);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const target = new URL(`${server.url}/api/vizochok/cart`);
   const latencies: number[] = [];
@@ -119,9 +129,23 @@ async function atFixedRate(server: BenchServer, pool: SignedRequest[], rate = 50
   if (failures > 0) throw new Error(`${failures} of ${total} adds failed or were refused — the measurement is invalid`);
   const added = ((await server.counts()).cart ?? 0) - before;
   if (added !== total) throw new Error(`${total} adds answered ok but ${added} were counted — the measurement is invalid`);
+  const loop = await loopDelay(server);
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { p50: at(0.5), p99: at(0.99), max: latencies[latencies.length - 1]! };
+  return { p50: at(0.5), p99: at(0.99), max: latencies[latencies.length - 1]!, loop };
+}
+
+/** The server's event-loop delay (p99 and max, ms) since the last call. */
+function loopDelay(server: BenchServer): Promise<{ p99: number; max: number }> {
+  // A fresh connection, as for the counts: a kept-alive one may have been closed by the server.
+  return new Promise((resolve, reject) => {
+    httpGet(`${server.url}/__bench/loop`, { agent: false }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (text += chunk));
+      response.on("end", () => resolve(JSON.parse(text) as { p99: number; max: number }));
+    }).on("error", reject);
+  });
 }
 
 function rssMiB(server: BenchServer): number {
@@ -150,8 +174,10 @@ async function main(): Promise<void> {
     const bareAdd = await atFixedRate(bare!, signedPool(3_000, addBody));
     console.log(
       `(b) cart add at a fixed 500 req/s for 6 s, open loop, 3,000 distinct adds each, all ok and counted\n` +
-        `  reference store: p50 ${storeAdd.p50.toFixed(2)} ms, p99 ${storeAdd.p99.toFixed(2)} ms, max ${storeAdd.max.toFixed(1)} ms\n` +
-        `  bare express.json(): p50 ${bareAdd.p50.toFixed(2)} ms, p99 ${bareAdd.p99.toFixed(2)} ms, max ${bareAdd.max.toFixed(1)} ms`,
+        `  reference store: p50 ${storeAdd.p50.toFixed(2)} ms, p99 ${storeAdd.p99.toFixed(2)} ms, max ${storeAdd.max.toFixed(1)} ms` +
+        ` (its event loop delayed p99 ${storeAdd.loop.p99.toFixed(1)} ms, max ${storeAdd.loop.max.toFixed(1)} ms)\n` +
+        `  bare express.json(): p50 ${bareAdd.p50.toFixed(2)} ms, p99 ${bareAdd.p99.toFixed(2)} ms, max ${bareAdd.max.toFixed(1)} ms` +
+        ` (its event loop delayed p99 ${bareAdd.loop.p99.toFixed(1)} ms, max ${bareAdd.loop.max.toFixed(1)} ms)`,
     );
     report("(b) store cart add p99 at 500 req/s", storeAdd.p99, "ms", { op: "<=", value: 10 });
     report("(b) store cart add p99 / bare route p99", storeAdd.p99 / bareAdd.p99, "×");
