@@ -33,10 +33,28 @@ function signedBytes(prefix: string, payload: Uint8Array | string): Uint8Array {
   return bytes;
 }
 
+type HmacKey = string | import("node:crypto").KeyObject;
+
+const nodeKeys = new Map<string, HmacKey>();
+
+/**
+ * The secret as a node:crypto key, made once per secret: `createHmac` then skips encoding the
+ * string on every call. Where node:crypto is absent, or past 16 secrets, the secret itself.
+ */
+function nodeKey(secret: string): HmacKey {
+  let key = nodeKeys.get(secret);
+  if (key === undefined) {
+    key = nodeCrypto?.createSecretKey(secret, "utf8") ?? secret;
+    // The configured secrets are few; an unbounded map only ever holds those.
+    if (nodeKeys.size < 16) nodeKeys.set(secret, key);
+  }
+  return key;
+}
+
 /** HMAC-SHA256 digest with node:crypto; `undefined` where node:crypto is absent. */
 export function hmacSync(secret: string, prefix: string, payload: Uint8Array | string): Uint8Array | undefined {
   if (nodeCrypto === undefined) return undefined;
-  return nodeCrypto.createHmac("sha256", secret).update(prefix).update(payload).digest();
+  return nodeCrypto.createHmac("sha256", nodeKey(secret)).update(prefix).update(payload).digest();
 }
 
 /** Constant-time equality of two digests of the same length (node:crypto's timingSafeEqual). */
@@ -80,15 +98,31 @@ export function toHex(bytes: Uint8Array): string {
   return hex;
 }
 
-/** Decodes hex already checked to be `[0-9a-fA-F]{2n}`. */
-export function fromHex(hex: string): Uint8Array {
-  const bytes = new Uint8Array(hex.length / 2);
-  // Character arithmetic, not slice + parseInt: no string per byte on every verification.
-  for (let index = 0; index < bytes.length; index++) bytes[index] = (hexDigit(hex.charCodeAt(2 * index)) << 4) | hexDigit(hex.charCodeAt(2 * index + 1));
-  return bytes;
+// The value of each hex digit by char code, upper-case digits with 16 added; -1 for the rest.
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < 16; digit++) {
+  HEX_VALUES["0123456789abcdef".charCodeAt(digit)] = digit;
+  HEX_VALUES["0123456789ABCDEF".charCodeAt(digit)] = digit < 10 ? digit : digit + 16;
 }
 
-/** 0–15 for the char code of a hex digit: `0-9`, or `a-f` / `A-F` (`| 32` lower-cases a letter). */
-function hexDigit(code: number): number {
-  return code <= 57 ? code - 48 : (code | 32) - 87;
+/**
+ * Decodes the `2 × into.length` hex digits of `text` from `start` into `into`. `undefined` when
+ * one is not a hex digit (`0-9`, `a-f`, `A-F`), else whether any was upper-case. Character
+ * arithmetic, no string per byte.
+ */
+export function decodeHex(text: string, start: number, into: Uint8Array): boolean | undefined {
+  let seen = 0;
+  for (let index = 0; index < into.length; index++) {
+    const high = hexValue(text.charCodeAt(start + 2 * index));
+    const low = hexValue(text.charCodeAt(start + 2 * index + 1));
+    if (high < 0 || low < 0) return undefined;
+    seen |= high | low;
+    into[index] = ((high & 15) << 4) | (low & 15);
+  }
+  return seen >= 16;
+}
+
+/** `HEX_VALUES` of a char code; -1 past the table (and for NaN, past the end of the text). */
+function hexValue(code: number): number {
+  return code < 128 ? HEX_VALUES[code]! : -1;
 }

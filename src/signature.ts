@@ -1,4 +1,4 @@
-import { equalSync, fromHex, hmacSync, hmacWeb, nodeCrypto, toHex, verifyWeb } from "./crypto.js";
+import { decodeHex, equalSync, hmacSync, hmacWeb, nodeCrypto, toHex, verifyWeb } from "./crypto.js";
 import { choiceRule, describe, positiveRule, secretsRule } from "./core/option-rules.js";
 import type { SignatureErrorCode } from "./errors.js";
 
@@ -116,12 +116,16 @@ export type VerifyResult =
   | { ok: true; secretIndex: number; timestamp: number; signature: string }
   | { ok: false; code: SignatureErrorCode | VerifyUsageErrorCode; message: string };
 
-const SIGNATURE_PATTERN = /^sha256=([0-9a-fA-F]{64})$/;
-const TIMESTAMP_PATTERN = /^[0-9]{1,15}$/;
+const SIGNATURE_PREFIX = "sha256=";
+/** `"sha256="` and the 64 hex digits of a SHA-256 digest. */
+const SIGNATURE_LENGTH = SIGNATURE_PREFIX.length + 64;
 
-type Checked =
-  | { ok: false; result: VerifyResult }
-  | { ok: true; secrets: readonly string[]; timestamp: number; prefix: string; digest: Uint8Array; hex: string; payload: Uint8Array | string };
+/** The headers of a request that passed every check before the HMAC. */
+type SignedParts = { ok: true; timestamp: number; prefix: string; hex: string } | { ok: false; result: VerifyResult };
+
+// The received digest of a synchronous verification: decoded, compared and no longer needed
+// before the call returns, so one buffer serves every call.
+const receivedDigest = new Uint8Array(32);
 
 /**
  * Verifies VIZOCHOK's signature over the raw request bytes, in constant time, inside a two-sided
@@ -135,14 +139,45 @@ type Checked =
  * if (!result.ok) return res.status(401).json({ error: result.code });
  */
 export function verifyWebhookSignature(options: VerifyWebhookSignatureOptions): VerifyResult {
-  const checked = check(options);
-  if (!checked.ok) return checked.result;
+  const nowMs = checkOptions(options);
+  if (typeof nowMs !== "number") return nowMs;
   if (nodeCrypto === undefined) {
     return { ok: false, code: "invalid_options", message: "verifyWebhookSignature needs node:crypto, which this runtime lacks; use verifyWebhookSignatureAsync" };
   }
-  for (let index = 0; index < checked.secrets.length; index++) {
-    const expected = hmacSync(checked.secrets[index]!, checked.prefix, checked.payload)!;
-    if (equalSync(expected, checked.digest)) return { ok: true, secretIndex: index, timestamp: checked.timestamp, signature: checked.hex };
+  const { getSigning = "empty-body", toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = options;
+  return verifySignatureSync(secretsOf(options) as string | readonly string[], options, getSigning, toleranceSeconds, nowMs);
+}
+
+/** What the signature check reads of a request (`verifyWebhookSignature`'s options are one). */
+export interface SignatureInput {
+  headers: HeaderSource;
+  rawBody: Uint8Array | string;
+  /** Default `"POST"`. */
+  method?: string | undefined;
+  url?: string | undefined;
+}
+
+/**
+ * The check itself, with node:crypto, on options already checked (by `verifyWebhookSignature`,
+ * or once at setup by the core): the headers, the window, then the HMAC under each secret,
+ * compared in constant time.
+ */
+export function verifySignatureSync(
+  secrets: string | readonly string[],
+  request: SignatureInput,
+  getSigning: GetSigningMode,
+  toleranceSeconds: number,
+  nowMs: number,
+): VerifyResult {
+  const parts = readSignedParts(request.headers, toleranceSeconds, nowMs, receivedDigest);
+  if (!parts.ok) return parts.result;
+  const payload = signedPayload(request.method ?? "POST", { body: request.rawBody, target: request.url, getSigning });
+  if (typeof secrets === "string") {
+    if (equalSync(hmacSync(secrets, parts.prefix, payload)!, receivedDigest)) return verified(0, parts);
+  } else {
+    for (let index = 0; index < secrets.length; index++) {
+      if (equalSync(hmacSync(secrets[index]!, parts.prefix, payload)!, receivedDigest)) return verified(index, parts);
+    }
   }
   return fail("signature_mismatch", "signature does not match the request body");
 }
@@ -155,24 +190,53 @@ export function verifyWebhookSignature(options: VerifyWebhookSignatureOptions): 
  * const result = await verifyWebhookSignatureAsync({ secrets, headers: request.headers, rawBody: new Uint8Array(await request.arrayBuffer()) });
  */
 export async function verifyWebhookSignatureAsync(options: VerifyWebhookSignatureOptions): Promise<VerifyResult> {
-  const checked = check(options);
-  if (!checked.ok) return checked.result;
+  const nowMs = checkOptions(options);
+  if (typeof nowMs !== "number") return nowMs;
   if (nodeCrypto !== undefined) return verifyWebhookSignature(options);
-  for (let index = 0; index < checked.secrets.length; index++) {
-    if (await verifyWeb(checked.secrets[index]!, checked.prefix, checked.payload, checked.digest)) {
-      return { ok: true, secretIndex: index, timestamp: checked.timestamp, signature: checked.hex };
-    }
+  const { getSigning = "empty-body", toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = options;
+  return verifySignatureWeb(secretsOf(options) as string | readonly string[], options, getSigning, toleranceSeconds, nowMs);
+}
+
+/** `verifySignatureSync` on Web Crypto, for runtimes without node:crypto. */
+export async function verifySignatureWeb(
+  secrets: string | readonly string[],
+  request: SignatureInput,
+  getSigning: GetSigningMode,
+  toleranceSeconds: number,
+  nowMs: number,
+): Promise<VerifyResult> {
+  // Its own buffer: other verifications run while this one awaits.
+  const digest = new Uint8Array(32);
+  const parts = readSignedParts(request.headers, toleranceSeconds, nowMs, digest);
+  if (!parts.ok) return parts.result;
+  const payload = signedPayload(request.method ?? "POST", { body: request.rawBody, target: request.url, getSigning });
+  const list = typeof secrets === "string" ? [secrets] : secrets;
+  for (let index = 0; index < list.length; index++) {
+    if (await verifyWeb(list[index]!, parts.prefix, payload, digest)) return verified(index, parts);
   }
   return fail("signature_mismatch", "signature does not match the request body");
 }
 
-/** Everything but the HMAC: options, headers, the window, and the bytes that were signed. */
-function check(options: VerifyWebhookSignatureOptions): Checked {
-  const usage = (code: VerifyUsageErrorCode, message: string): Checked => ({ ok: false, result: { ok: false, code, message } });
+function verified(secretIndex: number, parts: { timestamp: number; hex: string }): VerifyResult {
+  return { ok: true, secretIndex, timestamp: parts.timestamp, signature: parts.hex };
+}
+
+/** The secrets option under either of its names (`secrets`, or the router's `secret`). */
+function secretsOf(options: VerifyWebhookSignatureOptions): string | readonly string[] | undefined {
+  return options.secrets === undefined && "secret" in options ? options.secret : options.secrets;
+}
+
+/**
+ * Every option checked on every call (they are plain values, so a changed one is never missed);
+ * the current time in milliseconds, or the `invalid_options` / `parsed_body` result.
+ */
+function checkOptions(options: VerifyWebhookSignatureOptions): number | VerifyResult {
   if (options === null || typeof options !== "object") return usage("invalid_options", "verifyWebhookSignature takes one options object: { secrets, headers, rawBody }");
-  const secretsChecked = options.secrets === undefined && "secret" in options ? secretsRule(options.secret, "secret") : secretsRule(options.secrets, "secrets");
-  if (!secretsChecked.ok) return usage("invalid_options", secretsChecked.message);
-  const secrets = secretsChecked.value;
+  const secrets = secretsOf(options);
+  if (typeof secrets !== "string" || secrets.length === 0) {
+    const rule = secretsRule(secrets, options.secrets === undefined && "secret" in options ? "secret" : "secrets");
+    if (!rule.ok) return usage("invalid_options", rule.message);
+  }
   const { rawBody } = options;
   if (typeof rawBody !== "string" && !(rawBody instanceof Uint8Array)) {
     if (rawBody !== null && typeof rawBody === "object") {
@@ -184,9 +248,10 @@ function check(options: VerifyWebhookSignatureOptions): Checked {
     return usage("invalid_options", `rawBody must be the body exactly as received, a string or bytes (empty for GET), got ${describe(rawBody)}`);
   }
   if (options.headers === null || typeof options.headers !== "object") return usage("invalid_options", `headers must be the request's headers, got ${describe(options.headers)}`);
-  const toleranceChecked = positiveRule(options.toleranceSeconds, "toleranceSeconds", DEFAULT_TOLERANCE_SECONDS);
-  if (!toleranceChecked.ok) return usage("invalid_options", toleranceChecked.message);
-  const tolerance = toleranceChecked.value;
+  if (options.toleranceSeconds !== undefined) {
+    const rule = positiveRule(options.toleranceSeconds, "toleranceSeconds", DEFAULT_TOLERANCE_SECONDS);
+    if (!rule.ok) return usage("invalid_options", rule.message);
+  }
   let nowMs: unknown;
   try {
     nowMs = typeof options.now === "function" ? options.now() : (options.now ?? Date.now());
@@ -194,36 +259,61 @@ function check(options: VerifyWebhookSignatureOptions): Checked {
     return usage("invalid_options", `now() threw: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (typeof nowMs !== "number" || !Number.isFinite(nowMs)) return usage("invalid_options", `now must be a finite number of milliseconds, got ${describe(nowMs)}`);
-  const getSigningChecked = choiceRule(options.getSigning, "getSigning", ["empty-body", "path-and-query"]);
-  if (!getSigningChecked.ok) return usage("invalid_options", getSigningChecked.message);
-  const getSigning = getSigningChecked.value;
+  if (options.getSigning !== undefined) {
+    const rule = choiceRule(options.getSigning, "getSigning", ["empty-body", "path-and-query"]);
+    if (!rule.ok) return usage("invalid_options", rule.message);
+  }
   const method = options.method ?? "POST";
   if (typeof method !== "string") return usage("invalid_options", `method must be a string, got ${describe(method)}`);
-  if (getSigning === "path-and-query" && method.toUpperCase() === "GET" && (typeof options.url !== "string" || !isTarget(options.url))) {
+  if (options.getSigning === "path-and-query" && method.toUpperCase() === "GET" && (typeof options.url !== "string" || !isTarget(options.url))) {
     return usage("invalid_options", 'getSigning "path-and-query" needs url: the request target (/path?query) or an absolute URL');
   }
-
-  const signatureHeader = readHeader(options.headers, SIGNATURE_HEADER);
-  const timestampHeader = readHeader(options.headers, TIMESTAMP_HEADER);
-  if (signatureHeader === undefined) return { ok: false, result: fail("missing_signature", "X-VIZOCHOK-Signature header is missing") };
-  if (timestampHeader === undefined) return { ok: false, result: fail("missing_timestamp", "X-VIZOCHOK-Timestamp header is missing") };
-  const match = SIGNATURE_PATTERN.exec(signatureHeader ?? "");
-  if (signatureHeader === null || match === null) {
-    return { ok: false, result: fail("malformed_signature", 'X-VIZOCHOK-Signature must be "sha256=" followed by 64 hex digits') };
-  }
-  if (timestampHeader === null || !TIMESTAMP_PATTERN.test(timestampHeader)) {
-    return { ok: false, result: fail("malformed_timestamp", "X-VIZOCHOK-Timestamp must be unix seconds") };
-  }
-  const timestamp = Number(timestampHeader);
-  const now = Math.floor(nowMs / 1000);
-  if (now - timestamp > tolerance) return { ok: false, result: fail("timestamp_too_old", `timestamp is more than ${tolerance} s in the past`) };
-  if (timestamp - now > tolerance) return { ok: false, result: fail("timestamp_too_new", `timestamp is more than ${tolerance} s in the future`) };
-  const payload = signedPayload(method, { body: rawBody, target: options.url, getSigning });
-  const hex = match[1]!;
-  return { ok: true, secrets, timestamp, prefix: `${timestampHeader}.`, digest: fromHex(hex), hex: hex.toLowerCase(), payload };
+  return nowMs;
 }
 
-function isTarget(url: string): boolean {
+function usage(code: VerifyUsageErrorCode, message: string): VerifyResult {
+  return { ok: false, code, message };
+}
+
+/**
+ * The signature and timestamp headers, checked in this order: present, well-formed, inside the
+ * window. The received digest is decoded into `digest`.
+ */
+function readSignedParts(headers: HeaderSource, toleranceSeconds: number, nowMs: number, digest: Uint8Array): SignedParts {
+  const signatureHeader = readHeader(headers, SIGNATURE_HEADER);
+  const timestampHeader = readHeader(headers, TIMESTAMP_HEADER);
+  if (signatureHeader === undefined) return { ok: false, result: fail("missing_signature", "X-VIZOCHOK-Signature header is missing") };
+  if (timestampHeader === undefined) return { ok: false, result: fail("missing_timestamp", "X-VIZOCHOK-Timestamp header is missing") };
+  const upperCase =
+    signatureHeader !== null && signatureHeader.length === SIGNATURE_LENGTH && signatureHeader.startsWith(SIGNATURE_PREFIX)
+      ? decodeHex(signatureHeader, SIGNATURE_PREFIX.length, digest)
+      : undefined;
+  if (signatureHeader === null || upperCase === undefined) {
+    return { ok: false, result: fail("malformed_signature", 'X-VIZOCHOK-Signature must be "sha256=" followed by 64 hex digits') };
+  }
+  const timestamp = timestampHeader === null ? -1 : unixSeconds(timestampHeader);
+  if (timestamp < 0) return { ok: false, result: fail("malformed_timestamp", "X-VIZOCHOK-Timestamp must be unix seconds") };
+  const now = Math.floor(nowMs / 1000);
+  if (now - timestamp > toleranceSeconds) return { ok: false, result: fail("timestamp_too_old", `timestamp is more than ${toleranceSeconds} s in the past`) };
+  if (timestamp - now > toleranceSeconds) return { ok: false, result: fail("timestamp_too_new", `timestamp is more than ${toleranceSeconds} s in the future`) };
+  const hex = signatureHeader.slice(SIGNATURE_PREFIX.length);
+  return { ok: true, timestamp, prefix: `${timestampHeader}.`, hex: upperCase ? hex.toLowerCase() : hex };
+}
+
+/** The value of 1 to 15 decimal digits (exact: below 2^53), or -1 for any other text. */
+function unixSeconds(text: string): number {
+  if (text.length === 0 || text.length > 15) return -1;
+  let value = 0;
+  for (let index = 0; index < text.length; index++) {
+    const digit = text.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** A request target `signedPayload` can read: `/path?query`, or an absolute URL. */
+export function isTarget(url: string): boolean {
   return url.startsWith("/") || URL.canParse(url);
 }
 
@@ -235,7 +325,7 @@ function signedPayload(
   method: string,
   parts: { body: string | Uint8Array | undefined; target: string | undefined; getSigning: GetSigningMode },
 ): Uint8Array | string {
-  if (method.toUpperCase() === "GET" && parts.getSigning === "path-and-query") {
+  if (parts.getSigning === "path-and-query" && method.toUpperCase() === "GET") {
     if (parts.target === undefined) throw new TypeError('getSigning "path-and-query" needs the request url');
     return pathAndQuery(parts.target);
   }
@@ -263,7 +353,7 @@ export function readHeader(headers: HeaderSource, name: string): string | null |
   let value = record[name];
   if (value === undefined) {
     for (const key of Object.keys(record)) {
-      if (key.toLowerCase() === name) {
+      if (sameName(key, name)) {
         value = record[key];
         break;
       }
@@ -272,4 +362,22 @@ export function readHeader(headers: HeaderSource, name: string): string | null |
   if (value === undefined) return undefined;
   if (Array.isArray(value)) return value.length === 1 ? value[0]!.trim() : null;
   return value.trim();
+}
+
+/**
+ * `key.toLowerCase() === name` for a lower-case ASCII `name`, without a new string per key: ASCII
+ * letters are folded in place, and a key with any other character is left to `toLowerCase`
+ * (Unicode maps a few, such as the Kelvin sign, onto ASCII letters). Lengths must agree: the one
+ * character whose lower case is longer (U+0130) yields a non-ASCII one, so never an ASCII name.
+ */
+function sameName(key: string, name: string): boolean {
+  if (key.length !== name.length) return false;
+  // From the end: x-vizochok-signature and x-vizochok-timestamp differ there.
+  for (let index = key.length - 1; index >= 0; index--) {
+    let code = key.charCodeAt(index);
+    if (code >= 128) return key.toLowerCase() === name;
+    if (code >= 65 && code <= 90) code += 32;
+    if (code !== name.charCodeAt(index)) return false;
+  }
+  return true;
 }

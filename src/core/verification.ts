@@ -1,5 +1,6 @@
 import { nodeCrypto } from "../crypto.js";
-import { verifyWebhookSignature, verifyWebhookSignatureAsync, type GetSigningMode, type HeaderSource, type VerifyResult } from "../signature.js";
+import { describe } from "./option-rules.js";
+import { isTarget, verifySignatureSync, verifySignatureWeb, type GetSigningMode, type HeaderSource, type SignatureInput, type VerifyResult } from "../signature.js";
 import { errorResponse, payloadTooLarge, type CoreResponse } from "./responses.js";
 
 export interface VerificationOptions {
@@ -31,30 +32,42 @@ export type Verification = { ok: true; delivery: VerifiedDelivery } | { ok: fals
 
 /**
  * Verification: the body within its limit, then the signature over the raw bytes inside the
- * window. Synchronous where node:crypto exists; on Web Crypto (no node:crypto) it answers a promise.
+ * window. The options were checked at setup, so a request runs only the checks of the request
+ * itself. Synchronous where node:crypto exists; on Web Crypto (no node:crypto) it answers a promise.
  */
 export function createVerifier(options: VerificationOptions): (request: SignedRequest) => Verification | Promise<Verification> {
   const { secrets, bodyLimit, toleranceSeconds, getSigning, now } = options;
-  const verifySignature = nodeCrypto === undefined ? verifyWebhookSignatureAsync : verifyWebhookSignature;
+  const verifySignature = nodeCrypto === undefined ? verifySignatureWeb : verifySignatureSync;
   return function verify(request) {
     if (request.rawBody.byteLength > bodyLimit) return { ok: false, response: payloadTooLarge(bodyLimit) };
-    const verified = verifySignature({
-      secrets,
-      headers: request.headers,
-      rawBody: request.rawBody,
-      method: request.method,
-      url: request.target,
-      getSigning,
-      now: now(),
-      toleranceSeconds,
-    });
+    const nowMs = now();
+    const problem = inputProblem(request, getSigning, nowMs);
+    if (problem !== undefined) return { ok: false, response: errorResponse("internal_error", problem) };
+    const verified = verifySignature(secrets, signatureInput(request), getSigning, toleranceSeconds, nowMs);
     return verified instanceof Promise ? verified.then(toVerification) : toVerification(verified);
   };
 }
 
+/**
+ * What the options checked at setup cannot vouch for: the clock's reading (a NaN would switch
+ * the window off) and, for path-and-query GET signing, a request target the kit can read.
+ */
+function inputProblem(request: SignedRequest, getSigning: GetSigningMode, nowMs: number): string | undefined {
+  if (typeof nowMs !== "number" || !Number.isFinite(nowMs)) return `now must be a finite number of milliseconds, got ${describe(nowMs)}`;
+  if (getSigning === "path-and-query" && request.method.toUpperCase() === "GET" && !isTarget(request.target)) {
+    return 'getSigning "path-and-query" needs url: the request target (/path?query) or an absolute URL';
+  }
+  return undefined;
+}
+
+function signatureInput(request: SignedRequest): SignatureInput {
+  return { headers: request.headers, rawBody: request.rawBody, method: request.method, url: request.target };
+}
+
 function toVerification(verified: VerifyResult): Verification {
   if (!verified.ok) {
-    // The core checked its options at setup, so only a request's own failures reach here.
+    // The core checked its options at setup, and the clock and the target above, so only a
+    // request's own failures reach here.
     if (verified.code === "invalid_options" || verified.code === "parsed_body") return { ok: false, response: errorResponse("internal_error", verified.message) };
     return { ok: false, response: errorResponse(verified.code, verified.message) };
   }
