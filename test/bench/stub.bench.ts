@@ -9,6 +9,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { silentLogger } from "vizochok-merchant-kit";
@@ -32,6 +33,7 @@ const SEARCH = SCRIPT[0]!;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const SWEEP = [1, 5, 10, 20, 30, CLIENTS].filter((n, i, all) => all.indexOf(n) === i).sort((a, b) => a - b);
 const MAX_CLIENTS = Math.max(...SWEEP);
+const CORES = availableParallelism();
 const here = fileURLToPath(import.meta.url);
 
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
@@ -156,16 +158,15 @@ function timedAgent(agent: Agent, turns: ServerTurn[]): Agent {
       const text = turn.input.type === "message" ? turn.input.text : turn.input.type;
       const record: ServerTurn = { text, agentMs: 0, searchMs: 0 };
       const search = turn.tools.search;
-      const tools = {
-        ...turn.tools,
-        async search(query: string, limit?: number) {
-          const t0 = performance.now();
-          try {
-            return await search(query, limit);
-          } finally {
-            record.searchMs += performance.now() - t0;
-          }
-        },
+      // The turn's tools with a timed search on top, without copying the other methods each turn.
+      const tools: typeof turn.tools = Object.create(turn.tools);
+      tools.search = async (query, limit) => {
+        const t0 = performance.now();
+        try {
+          return await search(query, limit);
+        } finally {
+          record.searchMs += performance.now() - t0;
+        }
       };
       const t0 = performance.now();
       await agent.respond({ input: turn.input, conversation: turn.conversation, tools, reply: turn.reply, get signal() { return turn.signal; } });
@@ -341,7 +342,7 @@ function printRun(r: RunResult): void {
     `${r.label}, ${r.clients} client(s) × ${r.turns / r.clients} turns\n` +
       `  ${r.turnsPerSecond.toFixed(0)} turns/s, turn p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, search turn p50 ${ms(r.search50)}\n` +
       `  CPU per turn: clients ${ms(clients.cpuMs / r.turns)}, stub ${ms(stub.cpuMs / r.turns)}, store ${ms(store.cpuMs / r.turns)}` +
-      ` — ${cores.toFixed(2)} of 2 cores busy; event loop busy: stub ${pct(stub.elu)}, store ${pct(store.elu)}, clients ${pct(clients.elu)}`,
+      ` — ${cores.toFixed(2)} of ${CORES} cores busy; event loop busy: stub ${pct(stub.elu)}, store ${pct(store.elu)}, clients ${pct(clients.elu)}`,
   );
 }
 
@@ -402,13 +403,32 @@ async function main(): Promise<void> {
     console.log(
       `ratio: scripted turn p50 / echo turn p50 = ${(scripted.p50 / baseline.p50).toFixed(2)}×; turns/s ratio ${(scripted.turnsPerSecond / baseline.turnsPerSecond).toFixed(2)}×`,
     );
+    // All from the run whose search median is shown. With every client always mid-turn (no
+    // pause between turns), n clients on c cores cannot make the mean turn shorter than
+    // n × (CPU per turn of all three processes) / c: the CPU bound.
     const { clients, stub: stubLoad, store: storeLoad, seconds } = scripted.load;
-    const cpuPerTurn = (clients.cpuMs + stubLoad.cpuMs + storeLoad.cpuMs) / scripted.turns;
-    report(`search turn median at ${CLIENTS} clients`, scripted.search50, "ms", { op: "<=", value: 10 });
-    // With every client always mid-turn, a turn cannot average less than this on two cores.
-    report(`CPU bound on the mean turn at ${CLIENTS} clients: clients × CPU per turn (all three processes) / 2 cores`, (CLIENTS * cpuPerTurn) / 2, "ms");
+    const cpuMs = clients.cpuMs + stubLoad.cpuMs + storeLoad.cpuMs;
+    const cpuPerTurn = cpuMs / scripted.turns;
+    const bound = (CLIENTS * cpuPerTurn) / CORES;
+    console.log(
+      `CPU per turn at ${CLIENTS} clients: clients ${ms(clients.cpuMs / scripted.turns)} + stub ${ms(stubLoad.cpuMs / scripted.turns)}` +
+        ` + store ${ms(storeLoad.cpuMs / scripted.turns)} = ${ms(cpuPerTurn)}; ${CORES} cores; load average ${loadavg()[0]!.toFixed(1)} now`,
+    );
+    const searchFigure = report(`search turn median at ${CLIENTS} clients`, scripted.search50, "ms", { op: "<=", value: 10 });
+    // Met: this CPU per turn leaves room for a 10 ms turn; not met: the cores alone rule it out.
+    const boundFigure = report(`CPU bound on the mean turn at ${CLIENTS} clients (${CLIENTS} × CPU per turn of all three processes / ${CORES} cores)`, bound, "ms", {
+      op: "<=",
+      value: 10,
+    });
     report(`mean turn at ${CLIENTS} clients`, (seconds * 1000 * CLIENTS) / scripted.turns, "ms");
-    report("cores busy during that run (of 2)", (clients.cpuMs + stubLoad.cpuMs + storeLoad.cpuMs) / (seconds * 1000), "cores");
+    report(`cores busy during that run (of ${CORES})`, cpuMs / (seconds * 1000), "cores");
+    console.log(
+      searchFigure.met
+        ? `goal: search turn median ≤ 10 ms at ${CLIENTS} clients — met`
+        : boundFigure.met
+          ? `goal: search turn median ≤ 10 ms at ${CLIENTS} clients — NOT met, and not for lack of cores: this CPU per turn allows a ${ms(bound)} mean turn (the processes waited for the cores other work held, or for each other)`
+          : `goal: search turn median ≤ 10 ms at ${CLIENTS} clients — NOT met; the cores are the bound: this CPU per turn allows no mean turn under ${ms(bound)} on ${CORES} cores`,
+    );
   } finally {
     await Promise.all([stub.stop(), store.stop()]);
   }
