@@ -65,21 +65,26 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   const httpAgent = new HttpAgent(agentOptions);
   const httpsAgent = new HttpsAgent(agentOptions);
 
-  async function attempt<T>(
-    target: WebhookTarget,
-    method: "GET" | "POST",
-    url: string,
-    rawBody: string,
-    schema: z.ZodMiniType<T>,
-    number: number,
-  ): Promise<SendResult<T>> {
+  // What the URL policy and `http.request` need from a webhook URL, worked out once per URL (a
+  // tenant's few URLs recur on every delivery); cart GETs look up their base URL.
+  const parsedUrls = new Map<string, ParsedUrl>();
+  function parseUrl(url: string): ParsedUrl {
+    let parsed = parsedUrls.get(url);
+    if (parsed === undefined) {
+      const problem = webhookUrlProblem(url, options.enforceProductionUrls);
+      parsed = problem === undefined ? { problem, ...requestOptions(new URL(url)) } : { problem };
+      if (parsedUrls.size >= MAX_PARSED_URLS) parsedUrls.clear();
+      parsedUrls.set(url, parsed);
+    }
+    return parsed;
+  }
+
+  async function attempt<T>(target: WebhookTarget, request: OutgoingRequest, schema: z.ZodMiniType<T>, number: number): Promise<SendResult<T>> {
+    const { method, rawBody } = request;
     const at = options.now();
     const timestamp = Math.floor(at / 1000);
-    const headers: Record<string, string> = {
-      ...(method === "POST"
-        ? { ...signWebhook({ secret: target.secret, timestamp, body: rawBody }), "content-type": "application/json" }
-        : signWebhook({ secret: target.secret, timestamp, method })),
-    };
+    const signed = method === "POST" ? signWebhook({ secret: target.secret, timestamp, body: rawBody }) : signWebhook({ secret: target.secret, timestamp, method });
+    const headers: Record<string, string> = method === "POST" ? { ...signed, "content-type": "application/json" } : { ...signed };
     const started = performance.now();
     const delivery: WebhookDelivery = {
       id: nextId++,
@@ -87,25 +92,34 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       kind: target.kind,
       attempt: number,
       at,
-      request: { method, url, headers, body: method === "POST" ? JSON.parse(rawBody) : undefined, rawBody },
+      request: {
+        method,
+        url: request.url,
+        headers,
+        // The body as sent, parsed only when someone reads the record.
+        get body() {
+          return request.parsedBody();
+        },
+        rawBody,
+      },
       latencyMs: 0,
       outcome: "ok",
     };
-    const result = await exchange(delivery, target, schema);
+    const result = await exchange(delivery, request, target, schema);
     delivery.latencyMs = Math.round((performance.now() - started) * 100) / 100;
     delivery.outcome = result.ok ? "ok" : result.outcome;
     options.record(delivery);
     return result;
   }
 
-  async function exchange<T>(delivery: WebhookDelivery, target: WebhookTarget, schema: z.ZodMiniType<T>): Promise<SendResult<T>> {
+  async function exchange<T>(delivery: WebhookDelivery, request: OutgoingRequest, target: WebhookTarget, schema: z.ZodMiniType<T>): Promise<SendResult<T>> {
     const fail = (outcome: Exclude<DeliveryOutcome, "ok">, error?: string): SendResult<T> => {
       if (error !== undefined) delivery.error = error;
       return { ok: false, outcome };
     };
-    const { method, url, headers, rawBody } = delivery.request;
-    const problem = webhookUrlProblem(url, options.enforceProductionUrls);
-    if (problem !== undefined) return fail("blocked_url", problem);
+    const { method, headers, rawBody } = delivery.request;
+    const { destination } = request;
+    if (destination.problem !== undefined) return fail("blocked_url", destination.problem);
 
     const deadline: Deadline = { expired: false };
     const timer = setTimeout(() => {
@@ -113,7 +127,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       deadline.request?.destroy();
     }, target.timeoutMs);
     try {
-      const response = await roundTrip(url, method, headers, rawBody, deadline);
+      const response = await roundTrip(destination, request.path, method, headers, rawBody, deadline);
       delivery.response = { status: response.status, body: parseJson(response.text), rawBody: response.text };
       if (response.status >= 500) return fail("http_5xx");
       if (response.status !== 200) return fail("http_error");
@@ -131,20 +145,26 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   }
 
   /** One HTTP exchange. A kept-alive socket the server closed while idle is replaced once, transparently. */
-  async function roundTrip(url: string, method: "GET" | "POST", headers: Record<string, string>, rawBody: string, deadline: Deadline) {
+  async function roundTrip(destination: Reachable, path: string, method: "GET" | "POST", headers: Record<string, string>, rawBody: string, deadline: Deadline) {
     try {
-      return await exchangeOnce(url, method, headers, rawBody, deadline);
+      return await exchangeOnce(destination, path, method, headers, rawBody, deadline);
     } catch (error) {
       if (!(error instanceof StaleSocketError) || deadline.expired) throw error;
-      return exchangeOnce(url, method, headers, rawBody, deadline);
+      return exchangeOnce(destination, path, method, headers, rawBody, deadline);
     }
   }
 
-  function exchangeOnce(url: string, method: "GET" | "POST", headers: Record<string, string>, rawBody: string, deadline: Deadline) {
+  function exchangeOnce(destination: Reachable, path: string, method: "GET" | "POST", headers: Record<string, string>, rawBody: string, deadline: Deadline) {
     return new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const https = url.startsWith("https:");
+      const { https, hostname, port, auth } = destination;
       const body = method === "POST" ? Buffer.from(rawBody) : undefined;
-      const request: ClientRequest = (https ? httpsRequest : httpRequest)(url, {
+      // Host, port and path as options: `http.request` then parses no URL of its own.
+      const request: ClientRequest = (https ? httpsRequest : httpRequest)({
+        protocol: https ? "https:" : "http:",
+        hostname,
+        port,
+        path,
+        ...(auth !== undefined && { auth }),
         method,
         headers: body === undefined ? headers : { ...headers, "content-length": String(body.length) },
         agent: https ? httpsAgent : httpAgent,
@@ -169,21 +189,28 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     });
   }
 
-  async function send<T>(target: WebhookTarget, method: "GET" | "POST", url: string, rawBody: string, schema: z.ZodMiniType<T>): Promise<SendResult<T>> {
-    const first = await attempt(target, method, url, rawBody, schema, 1);
+  async function send<T>(target: WebhookTarget, request: OutgoingRequest, schema: z.ZodMiniType<T>): Promise<SendResult<T>> {
+    const first = await attempt(target, request, schema, 1);
     if (first.ok || (first.outcome !== "timeout" && first.outcome !== "http_5xx")) return first;
     await new Promise<void>((resolve) => setTimeout(resolve, options.retryDelayMs));
-    return attempt(target, method, url, rawBody, schema, 2);
+    return attempt(target, request, schema, 2);
   }
 
   return {
     post(target, body, schema) {
-      return send(target, "POST", target.url, JSON.stringify(body), schema);
+      const destination = parseUrl(target.url);
+      const rawBody = JSON.stringify(body);
+      let parsed: unknown;
+      const parsedBody = () => (parsed ??= JSON.parse(rawBody));
+      const path = destination.problem === undefined ? destination.path : "";
+      return send(target, { method: "POST", url: target.url, destination, path, rawBody, parsedBody }, schema);
     },
     get(target, query, schema) {
+      const destination = parseUrl(target.url);
       const url = new URL(target.url);
       for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-      return send(target, "GET", url.toString(), "", schema);
+      const path = `${url.pathname}${url.search}`;
+      return send(target, { method: "GET", url: url.toString(), destination, path, rawBody: "", parsedBody: () => undefined }, schema);
     },
     close() {
       httpAgent.destroy();
@@ -193,6 +220,44 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
 }
 
 class StaleSocketError extends Error {}
+
+/** Distinct URLs whose parse is kept; past this the cache starts over. */
+const MAX_PARSED_URLS = 1000;
+
+interface Reachable {
+  problem: undefined;
+  https: boolean;
+  hostname: string;
+  port: number;
+  /** Path and query of the URL itself. */
+  path: string;
+  /** `user:password` from the URL, as `http.request` takes it from a URL string. */
+  auth?: string;
+}
+
+/** A webhook URL as the sender uses it: why it is refused, or where to connect. */
+type ParsedUrl = Reachable | { problem: string };
+
+/** One delivery, the same for its retry. */
+interface OutgoingRequest {
+  method: "GET" | "POST";
+  /** The URL as recorded (a cart GET's with its query). */
+  url: string;
+  destination: ParsedUrl;
+  /** Path and query as sent. */
+  path: string;
+  rawBody: string;
+  parsedBody(): unknown;
+}
+
+function requestOptions(url: URL): Omit<Reachable, "problem"> {
+  const https = url.protocol === "https:";
+  // An IPv6 literal keeps its brackets in `hostname`; the socket wants the bare address.
+  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+  const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
+  const auth = url.username === "" && url.password === "" ? {} : { auth: `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` };
+  return { https, hostname, port, path: `${url.pathname}${url.search}`, ...auth };
+}
 
 /** Set when the webhook's timeout passes; the request in flight is destroyed. */
 interface Deadline {
