@@ -57,6 +57,12 @@ async function runOn(contractCase: ContractCase, defect: Defect): Promise<CaseRe
   return runCase(contractCase, { client, config: MEMORY_RESOLVED, timeoutMs: 30_000, unique: (prefix) => `${prefix}-${runId}-${++counter}` });
 }
 
+async function inBatches<T, R>(items: readonly T[], size: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += size) results.push(...(await Promise.all(items.slice(start, start + size).map(run))));
+  return results;
+}
+
 for (const contractCase of CONTRACT_CASES.filter((c) => GROUPS === undefined || GROUPS.includes(c.group))) {
   const { id } = contractCase;
   // Quoted, because StrykerJS selects tests by an unanchored pattern and "cart.remove" is the
@@ -78,12 +84,10 @@ for (const contractCase of CONTRACT_CASES.filter((c) => GROUPS === undefined || 
     }
 
     it("passes on every broken backend whose row does not name it", async () => {
-      const falseAlarms: string[] = [];
-      for (const { defect, fails, mayAlsoFail = [] } of EXPECTATIONS) {
-        if (fails.includes(id) || mayAlsoFail.includes(id)) continue;
-        const result = await runOn(contractCase, defect);
-        if (result.status !== "passed") falseAlarms.push(`${defect}: ${result.message}`);
-      }
+      const others = EXPECTATIONS.filter(({ fails, mayAlsoFail = [] }) => !fails.includes(id) && !mayAlsoFail.includes(id));
+      // A few backends at a time: the case that waits out a re-delivery takes 1.5 s on each.
+      const results = await inBatches(others, 6, ({ defect }) => runOn(contractCase, defect));
+      const falseAlarms = results.flatMap((result, index) => (result.status === "passed" ? [] : [`${others[index]!.defect}: ${result.message}`]));
       expect(falseAlarms).toEqual([]);
     }, 300_000);
   });
