@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CONTRACT_CASES } from "vizochok-merchant-kit/testing";
 import { runContract } from "../../src/contract/run-contract.js";
 import { BASE_PATH, BREAKAGES, createBrokenMerchantServer } from "./broken-merchants.js";
-import { failedIds, itCatches, MEMORY_RESOLVED, runAgainst } from "./defect-runner.js";
+import { expectUnbrokenNotes, failedIds, itCatches, MEMORY_RESOLVED, runAgainst } from "./defect-runner.js";
 import { OTHER_DEFECTS, SIGNATURE_DEFECTS } from "./defects.js";
 import { MEMORY_SECRET } from "./memory-merchant.js";
 import { listen } from "./serve.js";
@@ -15,6 +15,7 @@ describe("the contract suite against deliberately broken backends", () => {
     const report = await runAgainst("none");
     expect(failedIds(report)).toEqual([]);
     expect(report.counts).toEqual({ passed: CONTRACT_CASES.length, failed: 0, skipped: 0 });
+    for (const result of report.results) expectUnbrokenNotes(result);
   }, 60_000);
 
   it("has a broken backend for every case, and a test for every broken backend", () => {

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { parseContractConfig } from "../../src/contract/config.js";
-import { runContract, type ContractReport } from "../../src/contract/run-contract.js";
+import { runContract, type CaseResult, type ContractReport } from "../../src/contract/run-contract.js";
 import { BASE_PATH, createBrokenMerchantServer, type Defect } from "./broken-merchants.js";
 import type { DefectExpectation } from "./defects.js";
 import { MEMORY_CONFIG, MEMORY_SECRET } from "./memory-merchant.js";
@@ -26,8 +26,29 @@ export const failedIds = (report: ContractReport) => report.results.filter((r) =
  * before the exchange that shows it. A message that is only the exchange explains nothing.
  */
 export function expectProblemNamed(message: string | undefined): void {
-  const words = message?.split("\n")[0]!.match(/[a-z]{2,}/gi) ?? [];
-  expect(words.length, `the first line of ${JSON.stringify(message)} names no problem`).toBeGreaterThanOrEqual(3);
+  const line = message?.split("\n")[0] ?? "";
+  expect(line.match(/[a-z]{2,}/gi)?.length ?? 0, `the first line of ${JSON.stringify(message)} names no problem`).toBeGreaterThanOrEqual(3);
+  // "expected reason \"x\", got \"y\": " with nothing after the colon gives no reason or fix.
+  expect(line, `the first line of ${JSON.stringify(message)} stops before its reason`).not.toMatch(/:\s*$/);
+}
+
+/** The lines the unbroken in-memory merchant's run reports, by case: what a merchant reads under a passed case. */
+export const UNBROKEN_NOTES: Record<string, Array<string | RegExp>> = {
+  "products.promo-below-price": ["1 of 3 answered SKUs had a promo_price"],
+  "products.latency-p95": [/^p95 \d+\.\d ms, median \d+\.\d ms over 20 calls$/],
+  "cart.stock-across-shoppers": ["3 of 8 shoppers got 1 × milk-002 (3 available)"],
+  "cart.latency-p95": [/^p95 \d+\.\d ms, median \d+\.\d ms over 20 calls$/],
+  "cart-get.latency-p95": [/^p95 \d+\.\d ms, median \d+\.\d ms over 20 calls$/],
+  // Under heavy load the first add may take 1 s; the case then says so in a line before this one.
+  "reliability.duplicate-delivery": ['second identical add: 200 {"ok":true}'],
+  "reliability.parallel-adds": ["20 of 20 acknowledged, cart holds 20"],
+};
+
+export function expectUnbrokenNotes(result: CaseResult): void {
+  const expected = UNBROKEN_NOTES[result.id] ?? [];
+  const tail = result.notes.slice(-Math.max(expected.length, 1));
+  if (expected.length === 0) expect(result.notes).toEqual([]);
+  else expect(tail).toEqual(expected.map((note) => (typeof note === "string" ? note : expect.stringMatching(note))));
 }
 
 /** One test per defect: its cases fail, nothing implausible fails, and the named check fired. */

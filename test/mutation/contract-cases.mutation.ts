@@ -12,7 +12,7 @@ import { createContractClient, type ContractClient } from "../../src/contract/cl
 import type { ContractCase } from "../../src/contract/contract-case.js";
 import { runCase, type CaseResult } from "../../src/contract/run-contract.js";
 import { BASE_PATH, createBrokenMerchantServer, type Defect } from "../contract/broken-merchants.js";
-import { expectProblemNamed, MEMORY_RESOLVED } from "../contract/defect-runner.js";
+import { expectProblemNamed, expectUnbrokenNotes, MEMORY_RESOLVED } from "../contract/defect-runner.js";
 import { OTHER_DEFECTS, SIGNATURE_DEFECTS } from "../contract/defects.js";
 import { MEMORY_SECRET } from "../contract/memory-merchant.js";
 import { listen } from "../contract/serve.js";
@@ -72,6 +72,7 @@ for (const contractCase of CONTRACT_CASES.filter((c) => GROUPS === undefined || 
       const result = await runOn(contractCase, "none");
       expect(result.message).toBeUndefined();
       expect(result.status).toBe("passed");
+      expectUnbrokenNotes(result);
     });
 
     for (const { defect, fails, because } of EXPECTATIONS.filter((expectation) => expectation.fails.includes(id))) {
