@@ -4,7 +4,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { CONTRACT_CASES } from "vizochok-merchant-kit/testing";
 import { runContract } from "../../src/contract/run-contract.js";
-import { BASE_PATH, BREAKAGES, createBrokenMerchantServer } from "./broken-merchants.js";
+import { BASE_PATH, BREAKAGES, createBrokenMerchantServer, VARIANTS, type Variant } from "./broken-merchants.js";
 import { expectUnbrokenNotes, failedIds, itCatches, MEMORY_RESOLVED, runAgainst } from "./defect-runner.js";
 import { OTHER_DEFECTS, SIGNATURE_DEFECTS } from "./defects.js";
 import { MEMORY_SECRET } from "./memory-merchant.js";
@@ -17,6 +17,13 @@ describe("the contract suite against deliberately broken backends", () => {
     expect(report.counts).toEqual({ passed: CONTRACT_CASES.length, failed: 0, skipped: 0 });
     for (const result of report.results) expectUnbrokenNotes(result);
   }, 60_000);
+
+  for (const variant of Object.keys(VARIANTS) as Variant[]) {
+    it(`passes every case on "${variant}", which the contract allows`, async () => {
+      const report = await runAgainst(variant);
+      expect(report.results.filter((r) => r.status !== "passed").map((r) => `${r.id}: ${r.message}`)).toEqual([]);
+    }, 60_000);
+  }
 
   it("has a broken backend for every case, and a test for every broken backend", () => {
     const all = [...SIGNATURE_DEFECTS, ...OTHER_DEFECTS];

@@ -93,6 +93,26 @@ function everyNth(n: number, ms: number, matches: (request: RawRequest) => boole
   };
 }
 
+/** A cart POST whose signature headers were seen before (a byte-identical copy) is answered `status`. */
+function refuseCopies(status: number, error: string): RawStep {
+  const seen = new Set<string>();
+  return (request) => {
+    if (request.method !== "POST" || !isPath(request, PATHS.cart)) return undefined;
+    const key = `${request.headers["x-vizochok-timestamp"]} ${request.headers["x-vizochok-signature"]}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      return undefined;
+    }
+    return { status, body: JSON.stringify({ error }) };
+  };
+}
+
+/** The other store's cart GET answered `status` before the kit sees it. */
+const otherStoreCartGet = (status: number, error: string): RawStep => (request) =>
+  request.method === "GET" && isPath(request, PATHS.cartGet) && new URLSearchParams(request.url.split("?")[1] ?? "").get("store_id") === "store-2"
+    ? { status, body: JSON.stringify({ error }) }
+    : undefined;
+
 /** Wraps a cart GET with a cache that the named actions do not invalidate. */
 function cachedCartGet(staleAfter: "remove" | "clear"): HandlersStep {
   return (h, merchant) => {
@@ -331,19 +351,35 @@ export const BREAKAGES = {
   },
   "carts-shared-across-stores": { flaws: { cartsIgnoreStore: true } },
   "every-10th-cart-get-slow": { raw: everyNth(10, 1_100, (request) => request.method === "GET" && isPath(request, PATHS.cartGet)) },
+  "500-on-other-store-cart-get": { raw: otherStoreCartGet(500, "store not found") },
 
   // reliability
   "replays-double-applied": { options: { replayGuard: false } },
   // The kit's old rule: every byte-identical copy is a re-delivery, answered from memory unapplied.
   "identical-add-answered-unapplied": { options: { replayGuard: answerEveryCopyFromMemory() } },
   "lost-updates": { flaws: { lostUpdates: true } },
+  // A unique index on the delivery's signature, and the copy's insert crashes.
+  "500-on-identical-copy": { raw: refuseCopies(500, "UNIQUE constraint failed: deliveries.signature") },
 } satisfies Record<string, Breakage>;
 
 export type Defect = keyof typeof BREAKAGES;
 
+/**
+ * Backends that differ from the unbroken one only where the contract leaves a choice. Each must
+ * pass every case: they keep the cases from asking more than the contract does.
+ */
+export const VARIANTS = {
+  // "apply it, or answer 409": every byte-identical copy of a cart call is refused.
+  "identical-copy-refused-409": { raw: refuseCopies(409, "duplicate_delivery") },
+  // "An unknown store may be refused outright": the other store's cart GET answered 400.
+  "other-store-cart-get-refused-400": { raw: otherStoreCartGet(400, "unknown store") },
+} satisfies Record<string, Breakage>;
+
+export type Variant = keyof typeof VARIANTS;
+
 /** A raw node:http server in front of the kit's fetch handler, so defects can sit below the kit. */
-export function createBrokenMerchantServer(defect: Defect, extra: Breakage = {}): Server {
-  const breakage: Breakage = { ...(BREAKAGES[defect] as Breakage), ...extra };
+export function createBrokenMerchantServer(defect: Defect | Variant, extra: Breakage = {}): Server {
+  const breakage: Breakage = { ...((defect in VARIANTS ? VARIANTS[defect as Variant] : BREAKAGES[defect as Defect]) as Breakage), ...extra };
   const merchant = createMemoryMerchant(breakage.flaws);
   const handle = createWebWebhookHandler({
     secret: MEMORY_SECRET,

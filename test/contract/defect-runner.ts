@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { parseContractConfig } from "../../src/contract/config.js";
 import { runContract, type CaseResult, type ContractReport } from "../../src/contract/run-contract.js";
-import { BASE_PATH, createBrokenMerchantServer, type Defect } from "./broken-merchants.js";
+import { BASE_PATH, createBrokenMerchantServer, type Defect, type Variant } from "./broken-merchants.js";
 import type { DefectExpectation } from "./defects.js";
 import { MEMORY_CONFIG, MEMORY_SECRET } from "./memory-merchant.js";
 import { listen } from "./serve.js";
@@ -10,7 +10,7 @@ const parsed = parseContractConfig(MEMORY_CONFIG);
 if (!parsed.ok) throw new Error(parsed.message);
 export const MEMORY_RESOLVED = parsed.config;
 
-export async function runAgainst(defect: Defect): Promise<ContractReport> {
+export async function runAgainst(defect: Defect | Variant): Promise<ContractReport> {
   const server = await listen(createBrokenMerchantServer(defect));
   try {
     return await runContract({ baseUrl: `${server.origin}${BASE_PATH}`, secret: MEMORY_SECRET, config: MEMORY_RESOLVED });

@@ -107,8 +107,10 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
   { defect: "cart-get-shows-whole-store", fails: ["cart-get.sessions-isolated"], mayAlsoFail: ["cart.stock-across-shoppers"] },
   { defect: "carts-shared-across-stores", fails: ["cart-get.stores-isolated"] },
   { defect: "every-10th-cart-get-slow", fails: ["cart-get.latency-p95"] },
+  { defect: "500-on-other-store-cart-get", fails: ["cart-get.stores-isolated"], because: /must be answered 200/ },
   // reliability
   { defect: "replays-double-applied", fails: ["reliability.duplicate-delivery"] },
   { defect: "identical-add-answered-unapplied", fails: ["reliability.duplicate-delivery"], because: /never answer ok for a change that was not made/ },
   { defect: "lost-updates", fails: ["reliability.parallel-adds"], because: /lost updates/ },
+  { defect: "500-on-identical-copy", fails: ["reliability.duplicate-delivery"], because: /an identical add right after the first was answered got 500: / },
 ];

@@ -11,7 +11,7 @@ import { CONTRACT_CASES } from "vizochok-merchant-kit/testing";
 import { createContractClient, type ContractClient } from "../../src/contract/client.js";
 import type { ContractCase } from "../../src/contract/contract-case.js";
 import { runCase, type CaseResult } from "../../src/contract/run-contract.js";
-import { BASE_PATH, createBrokenMerchantServer, type Defect } from "../contract/broken-merchants.js";
+import { BASE_PATH, createBrokenMerchantServer, VARIANTS, type Defect, type Variant } from "../contract/broken-merchants.js";
 import { expectProblemNamed, expectUnbrokenNotes, MEMORY_RESOLVED } from "../contract/defect-runner.js";
 import { OTHER_DEFECTS, SIGNATURE_DEFECTS } from "../contract/defects.js";
 import { MEMORY_SECRET } from "../contract/memory-merchant.js";
@@ -31,7 +31,7 @@ interface Subject {
 
 // Started on first use and shared by the cases after it: a mutant killed by the unbroken
 // merchant never starts the other 58.
-const subjects = new Map<Defect, Promise<Subject>>();
+const subjects = new Map<Defect | Variant, Promise<Subject>>();
 afterAll(async () => {
   for (const subject of subjects.values()) {
     const { client, close } = await subject;
@@ -40,7 +40,7 @@ afterAll(async () => {
   }
 });
 
-function subject(defect: Defect): Promise<Subject> {
+function subject(defect: Defect | Variant): Promise<Subject> {
   let started = subjects.get(defect);
   if (started === undefined) {
     started = listen(createBrokenMerchantServer(defect)).then((server) => ({
@@ -52,7 +52,7 @@ function subject(defect: Defect): Promise<Subject> {
   return started;
 }
 
-async function runOn(contractCase: ContractCase, defect: Defect): Promise<CaseResult> {
+async function runOn(contractCase: ContractCase, defect: Defect | Variant): Promise<CaseResult> {
   const { client } = await subject(defect);
   return runCase(contractCase, { client, config: MEMORY_RESOLVED, timeoutMs: 30_000, unique: (prefix) => `${prefix}-${runId}-${++counter}` });
 }
@@ -73,6 +73,12 @@ for (const contractCase of CONTRACT_CASES.filter((c) => GROUPS === undefined || 
       expect(result.message).toBeUndefined();
       expect(result.status).toBe("passed");
       expectUnbrokenNotes(result);
+    });
+
+    it("passes on each backend that differs only where the contract leaves a choice", async () => {
+      const variants = Object.keys(VARIANTS) as Variant[];
+      const results = await Promise.all(variants.map((variant) => runOn(contractCase, variant)));
+      expect(results.flatMap((result, index) => (result.status === "passed" ? [] : [`${variants[index]}: ${result.message}`]))).toEqual([]);
     });
 
     for (const { defect, fails, because } of EXPECTATIONS.filter((expectation) => expectation.fails.includes(id))) {
