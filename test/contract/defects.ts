@@ -1,6 +1,7 @@
 // Which case must catch which defect. Each broken backend must fail every case in `fails`, and
 // nothing outside `fails` and `mayAlsoFail` (anything else would be a false alarm). `because`
-// pins the check that fired in the first case of `fails`, so switching that check off fails a test.
+// pins the first line of the message of the first case in `fails`, the line a merchant reads: so
+// switching that check off, or emptying any part of what it says, fails a test.
 import { CONTRACT_CASES } from "vizochok-merchant-kit/testing";
 import type { Defect } from "./broken-merchants.js";
 
@@ -40,53 +41,54 @@ export const SIGNATURE_DEFECTS: DefectExpectation[] = [
 
 export const OTHER_DEFECTS: DefectExpectation[] = [
   // products
-  { defect: "single-sku-answered-out-of-stock", fails: ["products.shape"], mayAlsoFail: ["products.order-and-duplicates"] },
-  { defect: "unrequested-skus-returned", fails: ["products.only-requested"], mayAlsoFail: ["products.batch-of-10"], because: /were not requested/ },
-  { defect: "sku-answered-twice", fails: ["products.only-requested"], mayAlsoFail: ["products.batch-of-10"], because: /appears twice/ },
-  { defect: "unknown-sku-offered", fails: ["products.unknown-sku"] },
-  { defect: "out-of-stock-offered", fails: ["products.out-of-stock"] },
+  { defect: "single-sku-answered-out-of-stock", fails: ["products.shape"], mayAlsoFail: ["products.order-and-duplicates"], because: /^milk-001 \(inStockSku in the config\) must be answered with "in_stock": true$/m },
+  { defect: "unrequested-skus-returned", fails: ["products.only-requested"], mayAlsoFail: ["products.batch-of-10"], because: /^the answer has SKUs that were not requested \(bread-001\): answer only the SKUs in "skus"$/m },
+  { defect: "sku-answered-twice", fails: ["products.only-requested"], mayAlsoFail: ["products.batch-of-10"], because: /^milk-001 appears twice: answer each requested SKU at most once$/m },
+  { defect: "unknown-sku-offered", fails: ["products.unknown-sku"], because: /^vizochok-contract-unknown-\S+ does not exist but is offered in stock: leave unknown SKUs out$/m },
+  { defect: "out-of-stock-offered", fails: ["products.out-of-stock"], because: /^milk-003 \(outOfStockSku\) is offered in stock: answer "in_stock": false when nothing is left$/m },
   {
     defect: "negative-price-for-no-stock",
     fails: ["products.non-negative-numbers"],
     // The others read the answer through the schema, which refuses a negative price too.
     mayAlsoFail: ["products.out-of-stock", "products.promo-below-price", "products.batch-of-10", "products.order-and-duplicates"],
-    because: /"price" is -1/,
+    because: /^milk-003: "price" is -1; send a number ≥ 0 \(not a string\)$/m,
   },
-  { defect: "promo-price-equal-to-price", fails: ["products.promo-below-price"] },
-  { defect: "batch-over-8-refused", fails: ["products.batch-of-10"] },
-  { defect: "offers-matched-by-position", fails: ["products.order-and-duplicates"] },
-  { defect: "500-on-repeated-skus", fails: ["products.order-and-duplicates"] },
-  { defect: "every-10th-products-call-slow", fails: ["products.latency-p95"] },
+  { defect: "promo-price-equal-to-price", fails: ["products.promo-below-price"], because: /^milk-003: promo_price 44\.9 is not below price 44\.9; omit promo_price when there is no promotion$/m },
+  { defect: "batch-over-8-refused", fails: ["products.batch-of-10"], because: /^expected 200, got 400: a products webhook must be answered 200$/m },
+  { defect: "offers-matched-by-position", fails: ["products.order-and-duplicates"], because: /^milk-001 is answered price 44\.9, in_stock false here but price 42\.5, promo 38\.9, in_stock true when asked alone: match offers to SKUs by "sku", not by position$/m },
+  { defect: "500-on-repeated-skus", fails: ["products.order-and-duplicates"], because: /^expected 200, got 500: a products webhook must be answered 200$/m },
+  { defect: "every-10th-products-call-slow", fails: ["products.latency-p95"], because: /^the products webhook's p95 latency \d+ ms is over 1000 ms \(VIZOCHOK gives up after 5 s and retries once\): answer from a cache or an index, and keep slow work off the request$/m },
   // cart
   {
     defect: "add-answered-201",
     fails: ["cart.add-known"],
     // Every case that adds checks the status of its add.
     mayAlsoFail: CONTRACT_CASES.map((c) => c.id).filter((id) => !id.startsWith("signature.") && !id.startsWith("products.") && id !== "cart.update-absent" && id !== "cart.remove-absent" && id !== "cart.malformed-bodies" && id !== "cart-get.unknown-session"),
-    because: /expected 200, got 201/,
+    because: /^expected 200, got 201: a cart webhook must be answered 200$/m,
   },
-  { defect: "unknown-sku-accepted", fails: ["cart.add-unknown"] },
-  { defect: "missing-sku-answered-missing-params", fails: ["cart.add-missing-sku"] },
-  { defect: "update-of-absent-item-adds-it", fails: ["cart.update-absent"] },
-  { defect: "remove-from-unknown-session-answered-ok", fails: ["cart.remove-absent"] },
-  { defect: "remove-zeroes-the-line", fails: ["cart.remove"] },
-  { defect: "clear-of-empty-cart-refused", fails: ["cart.clear"] },
-  { defect: "quantity-exceeded-answered-out-of-stock", fails: ["cart.quantity-exceeded"] },
-  { defect: "out-of-stock-answered-quantity-exceeded", fails: ["cart.out-of-stock"] },
-  { defect: "500-on-malformed-json", fails: ["cart.malformed-bodies"] },
-  { defect: "unknown-fields-refused", fails: ["cart.extra-field"] },
-  { defect: "stock-checked-per-cart", fails: ["cart.stock-across-shoppers"], because: /only 3 are available/ },
-  { defect: "stock-checked-then-reserved-unlocked", fails: ["cart.stock-across-shoppers"], because: /only 3 are available/ },
-  { defect: "clear-keeps-stock-reserved", fails: ["cart.stock-across-shoppers"], because: /release reserved stock on clear/ },
-  { defect: "big-carts-slow", fails: ["cart.latency-p95"] },
+  { defect: "unknown-sku-accepted", fails: ["cart.add-unknown"], because: /^expected \{"ok":false,"reason":"product_not_found"\}: check the SKU exists in this store before adding it$/m },
+  { defect: "missing-sku-answered-missing-params", fails: ["cart.add-missing-sku"], because: /^expected reason "missing_sku", got "missing_params": answer 200 \{"ok":false,"reason":"missing_sku"\} when an add has no sku$/m },
+  { defect: "update-of-absent-item-adds-it", fails: ["cart.update-absent"], because: /^expected \{"ok":false,"reason":"not_in_cart"\}: update_quantity must not add an item$/m },
+  { defect: "remove-from-unknown-session-answered-ok", fails: ["cart.remove-absent"], because: /^expected \{"ok":false,"reason":"not_in_cart"\}: the session's cart is empty$/m },
+  { defect: "remove-zeroes-the-line", fails: ["cart.remove"], because: /^expected \{"ok":false,"reason":"not_in_cart"\}: the item was already removed$/m },
+  { defect: "clear-of-empty-cart-refused", fails: ["cart.clear"], because: /^expected \{"ok":true\}: clearing an empty cart is not an error$/m },
+  { defect: "quantity-exceeded-answered-out-of-stock", fails: ["cart.quantity-exceeded"], because: /^expected reason "quantity_exceeded", got "out_of_stock": only 3 can be added \(limitedSku\.available\)$/m },
+  { defect: "out-of-stock-answered-quantity-exceeded", fails: ["cart.out-of-stock"], because: /^expected reason "out_of_stock", got "quantity_exceeded": nothing of outOfStockSku is left$/m },
+  { defect: "500-on-malformed-json", fails: ["cart.malformed-bodies"], because: /^not JSON → 500, empty body → 500: answer 200 \{"ok":false,"reason":"missing_params"\} \(or a 4xx\); a 5xx makes VIZOCHOK retry$/m },
+  { defect: "unknown-fields-refused", fails: ["cart.extra-field"], because: /^expected 200, got 400: a cart webhook must be answered 200$/m },
+  { defect: "stock-checked-per-cart", fails: ["cart.stock-across-shoppers"], because: /^\d+ shoppers were each told 1 × milk-002 was added, but only 3 are available \(limitedSku\.available\): check and reserve stock in one transaction, across every cart$/m },
+  { defect: "stock-checked-then-reserved-unlocked", fails: ["cart.stock-across-shoppers"], because: /^\d+ shoppers were each told 1 × milk-002 was added, but only 3 are available \(limitedSku\.available\): check and reserve stock in one transaction, across every cart$/m },
+  { defect: "clear-keeps-stock-reserved", fails: ["cart.stock-across-shoppers"], because: /^expected \{"ok":true\}: every cart holding milk-002 was cleared, so all 3 must be available again: release reserved stock on clear$/m },
+  { defect: "big-carts-slow", fails: ["cart.latency-p95"], because: /^the cart webhook's p95 latency \d+ ms is over 1000 ms \(VIZOCHOK gives up after 5 s and retries once\): answer from a cache or an index, and keep slow work off the request$/m },
   // cart GET
   {
     defect: "unknown-session-answered-404",
     fails: ["cart-get.unknown-session"],
     // The signature cases and the isolation case read a session that never added anything.
     mayAlsoFail: [...SIGNATURE, "cart-get.sessions-isolated"],
+    because: /^expected 200, got 404: a cart GET must be answered 200$/m,
   },
-  { defect: "add-ignores-quantity", fails: ["cart-get.reflects-add"], mayAlsoFail: ["cart.quantity-exceeded"] },
+  { defect: "add-ignores-quantity", fails: ["cart-get.reflects-add"], mayAlsoFail: ["cart.quantity-exceeded"], because: /^after adding 2 × milk-001 the cart GET shows milk-001 × 1, expected milk-001 × 2: read the cart from where the cart webhook writes it$/m },
   {
     defect: "cart-get-ignores-adds",
     fails: ["cart-get.reflects-add"],
@@ -100,17 +102,18 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
       "reliability.duplicate-delivery",
       "reliability.parallel-adds",
     ],
+    because: /^after adding 2 × milk-001 the cart GET shows an empty cart, expected milk-001 × 2: read the cart from where the cart webhook writes it$/m,
   },
-  { defect: "update-adds-instead-of-setting", fails: ["cart-get.reflects-update"] },
-  { defect: "cart-get-cache-kept-after-remove", fails: ["cart-get.reflects-remove"] },
-  { defect: "cart-get-cache-kept-after-clear", fails: ["cart-get.reflects-clear"] },
-  { defect: "cart-get-shows-whole-store", fails: ["cart-get.sessions-isolated"], mayAlsoFail: ["cart.stock-across-shoppers"] },
-  { defect: "carts-shared-across-stores", fails: ["cart-get.stores-isolated"] },
-  { defect: "every-10th-cart-get-slow", fails: ["cart-get.latency-p95"] },
-  { defect: "500-on-other-store-cart-get", fails: ["cart-get.stores-isolated"], because: /must be answered 200/ },
+  { defect: "update-adds-instead-of-setting", fails: ["cart-get.reflects-update"], because: /^after adding 1 × milk-001 and setting its quantity to 3 the cart GET shows milk-001 × 4, expected milk-001 × 3: read the cart from where the cart webhook writes it$/m },
+  { defect: "cart-get-cache-kept-after-remove", fails: ["cart-get.reflects-remove"], because: /^after removing milk-001 the cart GET shows milk-001 × 1, expected an empty cart: read the cart from where the cart webhook writes it$/m },
+  { defect: "cart-get-cache-kept-after-clear", fails: ["cart-get.reflects-clear"], because: /^after clear the cart GET shows milk-001 × 1, expected an empty cart: read the cart from where the cart webhook writes it$/m },
+  { defect: "cart-get-shows-whole-store", fails: ["cart-get.sessions-isolated"], mayAlsoFail: ["cart.stock-across-shoppers"], because: /^after another session added milk-001 the cart GET shows milk-001 × \d+, expected an empty cart: read the cart from where the cart webhook writes it$/m },
+  { defect: "carts-shared-across-stores", fails: ["cart-get.stores-isolated"], because: /^after the same session id added milk-001 in store-1 the cart GET shows milk-001 × 1, expected an empty cart: read the cart from where the cart webhook writes it$/m },
+  { defect: "every-10th-cart-get-slow", fails: ["cart-get.latency-p95"], because: /^the cart GET webhook's p95 latency \d+ ms is over 1000 ms \(VIZOCHOK gives up after 5 s and retries once\): answer from a cache or an index, and keep slow work off the request$/m },
+  { defect: "500-on-other-store-cart-get", fails: ["cart-get.stores-isolated"], because: /^expected 200, got 500: a cart GET must be answered 200$/m },
   // reliability
-  { defect: "replays-double-applied", fails: ["reliability.duplicate-delivery"] },
-  { defect: "identical-add-answered-unapplied", fails: ["reliability.duplicate-delivery"], because: /never answer ok for a change that was not made/ },
-  { defect: "lost-updates", fails: ["reliability.parallel-adds"], because: /lost updates/ },
-  { defect: "500-on-identical-copy", fails: ["reliability.duplicate-delivery"], because: /an identical add right after the first was answered got 500: / },
+  { defect: "replays-double-applied", fails: ["reliability.duplicate-delivery"], because: /^an identical copy sent 1\.5 s after the first answer changed the cart from 2 to 3: it is a re-delivery; answer it from the record \(remember the answer for 300 s, with the first arrival time\)$/m },
+  { defect: "identical-add-answered-unapplied", fails: ["reliability.duplicate-delivery"], because: /^two identical adds were answered ok 2 times but the cart holds 1: never answer ok for a change that was not made; an identical request within 1 s of the first, after its answer, is the shopper's new request \(apply it, or answer 409\)$/m },
+  { defect: "lost-updates", fails: ["reliability.parallel-adds"], because: /^20 adds answered ok but the cart holds \d+: lost updates; make add an atomic increment$/m },
+  { defect: "500-on-identical-copy", fails: ["reliability.duplicate-delivery"], because: /^an identical add right after the first was answered got 500: run it \(a shopper adding the same product again\) or refuse it with 409$/m },
 ];
