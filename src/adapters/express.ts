@@ -50,10 +50,11 @@ export function createWebhookRouter(options: WebhookKitOptions): WebhookMiddlewa
     target: (request) => request.originalUrl ?? request.url ?? "/",
     headers: (request) => request.headers,
     query: (request) => queryOf(request.originalUrl ?? request.url ?? "/"),
-    readBody(request, limit) {
+    readBody(request, limit, receiver) {
       const preread = bodyAlreadyRead(request);
-      if (preread === undefined) return readNodeBody(request, limit);
-      return Promise.resolve(preread === "parsed" ? { ok: false, reason: "already_parsed" } : { ok: true, body: preread });
+      if (preread === undefined) readNodeBody(request, limit, receiver);
+      else if (preread === "parsed") receiver.failed("already_parsed");
+      else receiver.received(preread);
     },
     discardBody: (request, limits) => discardNodeBody(request, limits),
     respond(answer, _request, response: ServerResponse, next: (error?: unknown) => void) {

@@ -14,7 +14,7 @@ export type NodeWebhookHandler = (request: IncomingMessage, response: ServerResp
  */
 export function createNodeWebhookHandler(options: WebhookKitOptions): NodeWebhookHandler {
   const core = createWebhookCore(options);
-  return createPipeline(core, {
+  const pipeline = createPipeline(core, {
     method: (request: IncomingMessage) => request.method ?? "GET",
     path: (request) => pathOf(request.url ?? "/"),
     target: (request) => request.url ?? "/",
@@ -26,12 +26,22 @@ export function createNodeWebhookHandler(options: WebhookKitOptions): NodeWebhoo
       writeNodeResponse(response, answer ?? core.errorResponse("not_found", `no webhook at ${pathOf(request.url ?? "/")}`));
     },
   });
+  return function vizochokNodeHandler(request, response) {
+    const answered = pipeline(request, response, undefined);
+    return answered instanceof Promise ? answered : ANSWERED;
+  };
 }
 
+/** What the handler returns for a request answered before it returned. */
+const ANSWERED = Promise.resolve();
+
+/** Writes `answer` as it is; its headers object gains the content length (each answer has its own). */
 export function writeNodeResponse(response: ServerResponse, answer: CoreResponse): void {
   if (response.headersSent || response.destroyed) return;
   const payload = answer.body;
-  response.writeHead(answer.status, { ...answer.headers, "content-length": Buffer.byteLength(payload) });
+  const headers = answer.headers;
+  headers["content-length"] = String(Buffer.byteLength(payload));
+  response.writeHead(answer.status, headers);
   response.end(payload);
 }
 

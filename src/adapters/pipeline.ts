@@ -1,10 +1,15 @@
 import { serializeError } from "../core/serialize-error.js";
-import { DRAIN_LIMITS, type DrainLimits, type ReadBodyResult } from "../read-body.js";
+import type { WebhookKind } from "../handlers.js";
+import { DRAIN_LIMITS, type BodyFailure, type BodyReceiver, type DrainLimits } from "../read-body.js";
 import { readHeader, type HeaderSource } from "../signature.js";
 import type { CoreResponse, WebhookCore } from "../webhook-core.js";
 
-/** What an adapter knows how to do with its runtime's request; the pipeline does the rest. */
-export interface WebhookAdapter<In, Rest extends unknown[], Out> {
+/**
+ * What an adapter knows how to do with its runtime's request; the pipeline does the rest.
+ * `Res` and `Next` are what the runtime hands a handler besides the request (node:http's
+ * response, Express's `next`); an adapter without them leaves them `undefined`.
+ */
+export interface WebhookAdapter<In, Res, Next, Out> {
   method(request: In): string;
   /** The path matched against the webhook paths (relative to where they are mounted). */
   path(request: In): string;
@@ -12,42 +17,80 @@ export interface WebhookAdapter<In, Rest extends unknown[], Out> {
   target(request: In): string;
   headers(request: In): HeaderSource;
   query(request: In): URLSearchParams;
-  readBody(request: In, limit: number): Promise<ReadBodyResult>;
+  /** Reads the body within `limit` bytes and hands it, or why it could not be read, to `receiver`. */
+  readBody(request: In, limit: number, receiver: BodyReceiver): void;
   /**
    * The request is answered without its body (or the rest of it): read and discard it within
    * `limits` so the client can read the answer; true when the body ended.
    */
   discardBody(request: In, limits: DrainLimits): Promise<boolean>;
   /** Sends the answer; `undefined` means no webhook lives at this path. */
-  respond(answer: CoreResponse | undefined, request: In, ...rest: Rest): Out;
+  respond(answer: CoreResponse | undefined, request: In, response: Res, next: Next): Out;
 }
+
+/** Answers one request: at once when it can, else a promise of the adapter's result. */
+export type Pipeline<In, Res, Next, Out> = (request: In, response: Res, next: Next) => Out | Promise<Out>;
 
 /**
  * The one request flow every adapter shares: match → reject → read → handle → respond. A failure
  * anywhere in it is logged and answered 500 in the contract's shape, so no request hangs. Work
- * that can finish synchronously does (the handler's answer is written in the turn the body
- * arrives), so a request costs one promise for its body and one for its result.
+ * that can finish synchronously does: the handler's answer is written in the turn the body
+ * arrives, and a request costs one promise (for the adapter's result) while its body is read.
  */
-export function createPipeline<In, Rest extends unknown[], Out>(
-  core: WebhookCore,
-  adapter: WebhookAdapter<In, Rest, Out>,
-): (request: In, ...rest: Rest) => Promise<Out> {
-  function answer(request: In): CoreResponse | undefined | Promise<CoreResponse | undefined> {
-    const receivedAt = core.now();
-    const method = adapter.method(request);
-    const path = adapter.path(request);
-    const headers = adapter.headers(request);
-    const matched = core.match(method, path, headers);
-    if (matched.type === "unmatched") return undefined;
-    if (matched.type === "rejected") return discardThen(request, headers, matched.response);
-    const { kind } = matched;
-    const handle = (rawBody: Uint8Array) =>
+export function createPipeline<In, Res, Next, Out>(core: WebhookCore, adapter: WebhookAdapter<In, Res, Next, Out>): Pipeline<In, Res, Next, Out> {
+  /** A request whose body is on its way: what its answer needs once the body is in. */
+  class AwaitingBody implements BodyReceiver {
+    // Set by the promise executor before the body can arrive.
+    resolve!: (out: Out | PromiseLike<Out>) => void;
+    reject!: (error: unknown) => void;
+    constructor(
+      readonly request: In,
+      readonly response: Res,
+      readonly next: Next,
+      readonly kind: WebhookKind,
+      readonly method: string,
+      readonly path: string,
+      readonly headers: HeaderSource,
+      readonly receivedAt: number,
+    ) {}
+
+    received(body: Uint8Array): void {
+      try {
+        this.resolve(conclude(handle(this, body), this.request, this.response, this.next));
+      } catch (error) {
+        this.crashed(error);
+      }
+    }
+
+    failed(reason: BodyFailure): void {
+      try {
+        const answered = reason === "too_large" ? discardThen(this.request, this.headers, core.payloadTooLarge()) : unreadable(core, reason);
+        this.resolve(conclude(answered, this.request, this.response, this.next));
+      } catch (error) {
+        this.crashed(error);
+      }
+    }
+
+    crashed(error: unknown): void {
+      try {
+        this.resolve(lastResort(error, this.request, this.response, this.next));
+      } catch (again) {
+        this.reject(again);
+      }
+    }
+  }
+
+  function handle(waiting: AwaitingBody, rawBody: Uint8Array): CoreResponse | Promise<CoreResponse> {
+    const { kind, request } = waiting;
+    return core.handle(kind, {
+      method: waiting.method,
+      path: waiting.path,
+      target: adapter.target(request),
       // Only the cart GET reads its query; POSTs are signed over the body alone.
-      core.handle(kind, { method, path, target: adapter.target(request), query: kind === "cart_get" ? adapter.query(request) : NO_QUERY, headers, rawBody, receivedAt });
-    if (!matched.readBody) return handle(EMPTY);
-    return adapter.readBody(request, core.bodyLimit).then((read) => {
-      if (read.ok) return handle(read.body);
-      return read.reason === "too_large" ? discardThen(request, headers, core.payloadTooLarge()) : unreadable(core, read.reason);
+      query: kind === "cart_get" ? adapter.query(request) : NO_QUERY,
+      headers: waiting.headers,
+      rawBody,
+      receivedAt: waiting.receivedAt,
     });
   }
 
@@ -61,35 +104,53 @@ export function createPipeline<In, Rest extends unknown[], Out>(
     return ended ? answer : { ...answer, headers: { ...answer.headers, connection: "close" } };
   }
 
-  function respond(answered: CoreResponse | undefined, request: In, rest: Rest): Out {
+  /** Responds with an answer that may still be on its way. */
+  function conclude(answered: CoreResponse | Promise<CoreResponse>, request: In, response: Res, next: Next): Out | Promise<Out> {
+    if (!(answered instanceof Promise)) return respond(answered, request, response, next);
+    return answered.then(
+      (settled) => respond(settled, request, response, next),
+      (error: unknown) => lastResort(error, request, response, next),
+    );
+  }
+
+  function respond(answered: CoreResponse | undefined, request: In, response: Res, next: Next): Out {
     try {
-      return adapter.respond(answered, request, ...rest);
+      return adapter.respond(answered, request, response, next);
     } catch (error) {
-      return lastResort(error, request, rest);
+      return lastResort(error, request, response, next);
     }
   }
 
   // The core answers its own failures; this is the last line, so a request never hangs.
-  function lastResort(error: unknown, request: In, rest: Rest): Out {
+  function lastResort(error: unknown, request: In, response: Res, next: Next): Out {
     core.logger.error({ err: serializeError(error) }, "webhook could not be handled");
-    return adapter.respond(core.errorResponse("internal_error", "the webhook could not be handled"), request, ...rest);
+    return adapter.respond(core.errorResponse("internal_error", "the webhook could not be handled"), request, response, next);
   }
 
-  return function webhookPipeline(request, ...rest) {
+  return function webhookPipeline(request, response, next) {
     try {
-      const answered = answer(request);
-      if (!(answered instanceof Promise)) return Promise.resolve(respond(answered, request, rest));
-      return answered.then(
-        (settled) => respond(settled, request, rest),
-        (error: unknown) => lastResort(error, request, rest),
-      );
+      const receivedAt = core.now();
+      const method = adapter.method(request);
+      const path = adapter.path(request);
+      const headers = adapter.headers(request);
+      const matched = core.match(method, path, headers);
+      if (matched.type === "unmatched") return respond(undefined, request, response, next);
+      if (matched.type === "rejected") return conclude(discardThen(request, headers, matched.response), request, response, next);
+      const waiting = new AwaitingBody(request, response, next, matched.kind, method, path, headers, receivedAt);
+      if (!matched.readBody) return conclude(handle(waiting, EMPTY), request, response, next);
+      const answered = new Promise<Out>((resolve, reject) => {
+        waiting.resolve = resolve;
+        waiting.reject = reject;
+      });
+      adapter.readBody(request, core.bodyLimit, waiting);
+      return answered;
     } catch (error) {
-      return Promise.resolve(lastResort(error, request, rest));
+      return lastResort(error, request, response, next);
     }
   };
 }
 
-function unreadable(core: WebhookCore, reason: Extract<ReadBodyResult, { ok: false }>["reason"]): CoreResponse {
+function unreadable(core: WebhookCore, reason: BodyFailure): CoreResponse {
   if (reason === "too_large") return core.payloadTooLarge();
   if (reason === "already_parsed") {
     return core.errorResponse(

@@ -20,12 +20,17 @@ export function createWebWebhookHandler(options: WebhookKitOptions): WebWebhookH
     target: (request) => request.url.pathname + request.url.search,
     headers: (request) => request.native.headers,
     query: (request) => request.url.searchParams,
-    readBody: (request, limit) => readWebBody(request.native, limit),
+    readBody(request, limit, receiver) {
+      readWebBody(request.native, limit).then(
+        (read) => (read.ok ? receiver.received(read.body) : receiver.failed(read.reason)),
+        (error: unknown) => receiver.crashed(error),
+      );
+    },
     discardBody: (request, limits) => discardWebBody(request.native, limits),
     respond: (answer, request) => toResponse(answer ?? core.errorResponse("not_found", `no webhook at ${request.url.pathname}`)),
   });
   return function vizochokWebHandler(request) {
-    return pipeline({ native: request, url: new URL(request.url) });
+    return Promise.resolve(pipeline({ native: request, url: new URL(request.url) }, undefined, undefined));
   };
 }
 
