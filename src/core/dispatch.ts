@@ -1,5 +1,5 @@
 import type * as z from "zod/mini";
-import type { WebhookContext, WebhookHandlers, WebhookKind } from "../handlers.js";
+import type { DeliveryClaim, WebhookContext, WebhookHandlers, WebhookKind } from "../handlers.js";
 import type { WebhookLogger } from "../logger.js";
 import { parseCartRequest } from "../parse-cart-request.js";
 import type { ReplayClaim, StoredAnswer } from "../replay-guard.js";
@@ -125,30 +125,47 @@ export function createDispatcher(options: DispatchOptions): (request: DispatchRe
   }
 }
 
-/** The handler's context. The AbortController is made on first use: most handlers never touch it. */
+/**
+ * The handler's context. A class, so making one per request is a plain allocation; the
+ * AbortController is made on first use of `signal`: most handlers never touch it.
+ */
+class Context implements WebhookContext {
+  readonly kind: WebhookKind;
+  readonly requestId: string;
+  readonly deadline: number;
+  readonly secretIndex: number;
+  declare readonly replay?: DeliveryClaim;
+  #controller: AbortController | undefined = undefined;
+  #aborted = false;
+
+  constructor(
+    request: DispatchRequest,
+    readonly storeId: string,
+    readonly sessionId: string | undefined,
+  ) {
+    this.kind = request.kind;
+    this.requestId = request.requestId;
+    this.deadline = request.deadline;
+    this.secretIndex = request.secretIndex;
+    if (request.claim !== undefined) (this as { replay?: DeliveryClaim }).replay = { ...request.claim, stored: storedCartAnswer };
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  abort(): void {
+    this.#aborted = true;
+    this.#controller?.abort();
+  }
+}
+
 function makeContext(request: DispatchRequest, storeId: string, sessionId: string | undefined): HandlerContext {
-  let controller: AbortController | undefined;
-  let aborted = false;
-  return {
-    kind: request.kind,
-    storeId,
-    sessionId,
-    requestId: request.requestId,
-    deadline: request.deadline,
-    secretIndex: request.secretIndex,
-    ...(request.claim !== undefined && { replay: { ...request.claim, stored: storedCartAnswer } }),
-    get signal() {
-      if (controller === undefined) {
-        controller = new AbortController();
-        if (aborted) controller.abort();
-      }
-      return controller.signal;
-    },
-    abort() {
-      aborted = true;
-      controller?.abort();
-    },
-  };
+  return new Context(request, storeId, sessionId);
 }
 
 /** A cart answer exactly as the kit sends and records it. */

@@ -37,13 +37,13 @@ export function createRouter(paths: WebhookPaths, bodyLimit: number): (method: s
 
   return function match(method, path, headers) {
     const route = routes.get(path) ?? (path.length > 1 && path.endsWith("/") ? routes.get(path.slice(0, -1)) : undefined);
-    if (route === undefined) return { type: "unmatched" };
+    if (route === undefined) return UNMATCHED;
     const kind = route[method.toUpperCase() as "GET" | "POST"];
     if (kind === undefined) {
       const allow = Object.keys(route).join(", ");
       return { type: "rejected", response: errorResponse("method_not_allowed", `use ${allow} for ${path}`, { allow }) };
     }
-    if (kind === "cart_get") return { type: "matched", kind, readBody: false };
+    if (kind === "cart_get") return MATCHED[kind];
     const contentType = readHeader(headers, "content-type");
     if (contentType == null || !JSON_CONTENT_TYPE.test(contentType)) {
       return { type: "rejected", response: errorResponse("unsupported_media_type", "Content-Type must be application/json") };
@@ -52,6 +52,14 @@ export function createRouter(paths: WebhookPaths, bodyLimit: number): (method: s
     if (declared != null && Number(declared) > bodyLimit) {
       return { type: "rejected", response: payloadTooLarge(bodyLimit) };
     }
-    return { type: "matched", kind, readBody: true };
+    return MATCHED[kind];
   };
 }
+
+// The answers that carry nothing of the request are made once: routing allocates nothing for them.
+const UNMATCHED: RouteMatch = Object.freeze({ type: "unmatched" });
+const MATCHED: Readonly<Record<WebhookKind, RouteMatch>> = {
+  products: Object.freeze({ type: "matched", kind: "products", readBody: true }),
+  cart: Object.freeze({ type: "matched", kind: "cart", readBody: true }),
+  cart_get: Object.freeze({ type: "matched", kind: "cart_get", readBody: false }),
+};
