@@ -19,6 +19,20 @@ export const consoleLogger: WebhookLogger = {
 
 export const silentLogger: WebhookLogger = { info() {}, warn() {}, error() {} };
 
+type Level = "debug" | "info" | "warn" | "error";
+
+/**
+ * Which levels `logger` keeps, when that is known: the kit's own loggers (as they are, not copies
+ * with a method replaced) and any logger with pino's `isLevelEnabled`. A line at a level the
+ * logger drops is then not built at all. `undefined`: every line is built and handed over.
+ */
+export function levelCheckOf(logger: WebhookLogger): ((level: Level) => boolean) | undefined {
+  if (logger === silentLogger) return () => false;
+  if (logger === consoleLogger) return (level) => level === "warn" || level === "error";
+  const check = (logger as { isLevelEnabled?: unknown }).isLevelEnabled;
+  return typeof check === "function" ? (level) => check.call(logger, level) === true : undefined;
+}
+
 /** Enough of a signature to correlate log lines, never enough to reuse it. */
 export function redactSignature(signature: string): string {
   return `${signature.slice(0, 8)}…`;

@@ -7,7 +7,7 @@ import { normalizeKitOptions, type WebhookKitOptions } from "./core/options.js";
 import { createVerifier, type Verification } from "./core/verification.js";
 import type { WebhookErrorCode } from "./errors.js";
 import type { WebhookKind } from "./handlers.js";
-import type { WebhookLogger } from "./logger.js";
+import { levelCheckOf, type WebhookLogger } from "./logger.js";
 import type { HeaderSource } from "./signature.js";
 
 export { DEFAULT_PATHS, type CoreResponse, type RouteMatch, type WebhookKitOptions, type WebhookPaths };
@@ -53,6 +53,7 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
   const verify = createVerifier({ secrets, bodyLimit, toleranceSeconds, getSigning, now });
   const replay = createReplayStage({ guard: replayGuard, toleranceSeconds, identical: identicalRequests, now, logger });
   const dispatch = createDispatcher({ handlers, budgetMs, now, logger });
+  const levelEnabled = levelCheckOf(logger);
 
   function handle(kind: WebhookKind, request: CoreRequest): CoreResponse | Promise<CoreResponse> {
     const receivedAt = request.receivedAt ?? now();
@@ -76,13 +77,15 @@ export function createWebhookCore(options: WebhookKitOptions): WebhookCore {
     return errorResponse("internal_error", "the webhook could not be handled; see the server log");
   }
 
-  /** Stamps the request id on the answer and logs one line for it. */
+  /** Stamps the request id on the answer and logs one line for it (built only if the logger keeps it). */
   function finish(kind: WebhookKind, requestId: string, receivedAt: number, response: CoreResponse): CoreResponse {
     response.headers["x-request-id"] = requestId;
-    const fields = { requestId, kind, status: response.status, durationMs: now() - receivedAt };
     const code = response.error;
-    if (response.status >= 500) logger.error({ ...fields, code }, "webhook failed");
-    else if (code !== undefined) logger.warn({ ...fields, code }, "webhook rejected");
+    const level = response.status >= 500 ? "error" : code !== undefined ? "warn" : "info";
+    if (levelEnabled !== undefined && !levelEnabled(level)) return response;
+    const fields = { requestId, kind, status: response.status, durationMs: now() - receivedAt };
+    if (level === "error") logger.error({ ...fields, code }, "webhook failed");
+    else if (level === "warn") logger.warn({ ...fields, code }, "webhook rejected");
     else logger.info(fields, "webhook answered");
     return response;
   }

@@ -390,6 +390,18 @@ describe("createWebhookRouter() — handler failures", () => {
     expect(everything).not.toContain(SECRET);
     expect(everything).not.toContain(headers["X-VIZOCHOK-Signature"]!.slice(7, 7 + 16));
   });
+
+  it("hands a logger with pino's isLevelEnabled only the lines at the levels it keeps", async () => {
+    const capturing = createCapturingLogger();
+    const asked: string[] = [];
+    const logger = { ...capturing, isLevelEnabled: (level: string) => (asked.push(level), level !== "info") };
+    const { agent } = setup({ logger });
+    const body = productsBody();
+    await post(agent, "/check-products", body);
+    await post(agent, "/check-products", body, signedPost(body, { secret: "whsec_wrong" }));
+    expect(asked).toEqual(["info", "warn"]);
+    expect(capturing.lines.map((l) => [l.level, l.message, l.fields.status])).toEqual([["warn", "webhook rejected", 401]]);
+  });
 });
 
 describe("createWebhookRouter() — identical deliveries", () => {
