@@ -22,11 +22,38 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Required<Webh
   const write = options.write ?? stdoutPerTurn();
   const now = options.now ?? Date.now;
   const lowest = LEVELS.indexOf(options.level ?? "info");
-  const at = (level: (typeof LEVELS)[number]) => (fields: Record<string, unknown>, message?: string) => {
-    if (LEVELS.indexOf(level) < lowest) return;
-    write(`${JSON.stringify({ level, time: new Date(now()).toISOString(), msg: message, ...fields })}\n`);
+  const isoTime = lastIsoTime(now);
+  const at = (level: (typeof LEVELS)[number]) => {
+    if (LEVELS.indexOf(level) < lowest) return () => {};
+    const head = `{"level":"${level}","time":"`;
+    return (fields: Record<string, unknown>, message?: string) => {
+      // A field named like one of the line's own keys replaces its value in place (and a `toJSON`
+      // field the whole line), as the spread does.
+      if (Object.hasOwn(fields, "level") || Object.hasOwn(fields, "time") || Object.hasOwn(fields, "msg") || Object.hasOwn(fields, "toJSON")) {
+        write(`${JSON.stringify({ level, time: isoTime(), msg: message, ...fields })}\n`);
+        return;
+      }
+      // The same line, built without copying `fields` into a new object first.
+      const rest = JSON.stringify(fields);
+      const msg = message === undefined ? "" : `,"msg":${JSON.stringify(message)}`;
+      write(`${head}${isoTime()}"${msg}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}\n`);
+    };
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** `now()` as an ISO 8601 string, formatted once per millisecond. */
+function lastIsoTime(now: () => number): () => string {
+  let last = Number.NaN;
+  let text = "";
+  return () => {
+    const time = now();
+    if (time !== last) {
+      text = new Date(time).toISOString();
+      last = time;
+    }
+    return text;
+  };
 }
 
 let sharedStdout: ((line: string) => void) | undefined;
