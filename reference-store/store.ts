@@ -6,6 +6,7 @@ import type {
   CartRemoveRequest,
   CartResponse,
   CartUpdateQuantityRequest,
+  ProductOffer,
   ProductsRequest,
   ProductsResponse,
 } from "vizochok-merchant-kit";
@@ -70,6 +71,19 @@ interface CartSession {
 
 const isShortfall = (answer: CartResponse) => !answer.ok && (answer.reason === "out_of_stock" || answer.reason === "quantity_exceeded");
 
+/** A products row as the JSON array SQLite builds: the fields of `OfferAnswerRow`, in order. */
+type OfferTuple = [sku: string, is_active: 0 | 1, min_quantity_milli: number, price: number, promo_price: number | null, promo_label: string | null, available_milli: number];
+
+const fromTuple = ([sku, is_active, min_quantity_milli, price, promo_price, promo_label, available_milli]: OfferTuple): OfferAnswerRow => ({
+  sku,
+  is_active,
+  min_quantity_milli,
+  price,
+  promo_price,
+  promo_label,
+  available_milli,
+});
+
 interface LineRow {
   cart_id: number;
   quantity_milli: number;
@@ -108,13 +122,12 @@ export function createStore(options: StoreOptions): SqliteStore {
   const statements = {
     // CROSS JOIN pins the loop order: walk the requested SKUs and look each one up. Left to itself
     // the planner scans every price in the store and searches the SKU list for each (20× slower).
-    // The rows leave SQLite as one JSON string: better-sqlite3 builds a row object one property at
-    // a time through V8's API, which cost more than the query, while one JSON.parse is cheap.
-    // (SQLite writes a REAL with 17 significant digits, so every price parses back to the same number.)
+    // The rows leave SQLite as one JSON string of arrays: better-sqlite3 builds a row object one
+    // property at a time through V8's API, which cost more than the query, while one JSON.parse is
+    // cheap. (SQLite writes a REAL with 17 significant digits: every price parses back the same.)
     offerAnswers: db.prepare<{ store_id: string; skus: string }, string>(`
-      SELECT json_group_array(json_object('sku', p.sku, 'is_active', p.is_active, 'min_quantity_milli', p.min_quantity_milli,
-        'price', pr.price, 'promo_price', pr.promo_price, 'promo_label', pr.promo_label,
-        'available_milli', s.on_hand_milli - s.reserved_milli) ORDER BY j.key)
+      SELECT json_group_array(json_array(p.sku, p.is_active, p.min_quantity_milli, pr.price, pr.promo_price, pr.promo_label,
+        s.on_hand_milli - s.reserved_milli))
       FROM json_each(@skus) j CROSS JOIN products p ON p.sku = j.value ${offerJoins.replaceAll("JOIN", "CROSS JOIN")}`).pluck(),
     offer: db.prepare<{ store_id: string; sku: string }, OfferRow>(
       `SELECT ${offerColumns} FROM products p ${offerJoins} WHERE p.sku = @sku`,
@@ -225,9 +238,17 @@ export function createStore(options: StoreOptions): SqliteStore {
   return {
     products(request) {
       releaseExpiredBeforeRead();
-      const skus = JSON.stringify([...new Set(request.skus)]);
-      const rows = JSON.parse(statements.offerAnswers.get({ store_id: request.store_id, skus })!) as OfferAnswerRow[];
-      const products = rows.map(toProductOffer);
+      const skus = [...new Set(request.skus)];
+      const found = new Map<string, OfferTuple>();
+      for (const row of JSON.parse(statements.offerAnswers.get({ store_id: request.store_id, skus: JSON.stringify(skus) })!) as OfferTuple[]) {
+        found.set(row[0], row);
+      }
+      // In the order asked, unknown SKUs left out.
+      const products: ProductOffer[] = [];
+      for (const sku of skus) {
+        const row = found.get(sku);
+        if (row !== undefined) products.push(toProductOffer(fromTuple(row)));
+      }
       return { products };
     },
 
