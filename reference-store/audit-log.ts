@@ -179,66 +179,81 @@ export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions):
   ): ((request: R, context: WebhookContext) => A | Promise<A>) | undefined {
     if (call === undefined) return undefined;
     const method = call.bind(handlers);
-    return (request, context) => {
-      const entry = ({ outcome, reason }: Judged): AuditEntry => {
-        const at = now();
-        return {
-          ...describe(request),
-          request_id: context.requestId,
-          kind: context.kind,
-          store_id: context.storeId,
-          session_id: context.sessionId ?? null,
-          at,
-          outcome,
-          reason,
-          latency_ms: Math.max(0, at - (context.deadline - options.budgetMs)),
-        };
+    // The helpers take the request and its context as arguments instead of closing over them, so
+    // a request creates no named function: tsx, which runs the store, names each one with
+    // Object.defineProperty, about 0.3 µs apiece.
+    // One literal of a fixed shape: spreading `describe(request)` into it cost several µs a row.
+    const entry = (request: R, context: WebhookContext, { outcome, reason }: Judged): AuditEntry => {
+      const at = now();
+      const { action, sku, quantity } = describe(request);
+      return {
+        at,
+        request_id: context.requestId,
+        kind: context.kind,
+        action,
+        store_id: context.storeId,
+        session_id: context.sessionId ?? null,
+        sku,
+        quantity,
+        outcome,
+        reason,
+        latency_ms: Math.max(0, at - (context.deadline - options.budgetMs)),
       };
-      /** Nothing was changed, or the change is already committed: a lost row must not alter the answer. */
-      const recordBestEffort = (judged: Judged) => {
-        const lost = (error: unknown) =>
-          logger.error(
-            { requestId: context.requestId, kind: context.kind, outcome: judged.outcome, err: error instanceof Error ? error.message : String(error) },
-            "audit row could not be written; the answer stands",
-          );
-        try {
-          if (!changesCart && options.audit.defer !== undefined) {
-            options.audit.defer(entry(judged));
-          } else {
-            const written = options.audit.record(entry(judged));
-            if (written instanceof Promise) written.catch(lost);
-          }
-        } catch (error) {
-          lost(error);
+    };
+    const lost = (context: WebhookContext, judged: Judged, error: unknown) =>
+      logger.error(
+        { requestId: context.requestId, kind: context.kind, outcome: judged.outcome, err: error instanceof Error ? error.message : String(error) },
+        "audit row could not be written; the answer stands",
+      );
+    /** Nothing was changed, or the change is already committed: a lost row must not alter the answer. */
+    const recordBestEffort = (request: R, context: WebhookContext, judged: Judged) => {
+      try {
+        if (!changesCart && options.audit.defer !== undefined) {
+          options.audit.defer(entry(request, context, judged));
+        } else {
+          const written = options.audit.record(entry(request, context, judged));
+          if (written instanceof Promise) written.catch((error: unknown) => lost(context, judged, error));
         }
-      };
-      const answered = (answer: A) => {
-        recordBestEffort(judge(answer));
-        return answer;
-      };
-      const threw = (error: unknown): never => {
-        const code = (error as { code?: unknown } | null)?.code;
-        recordBestEffort({ outcome: code === "deadline_exceeded" ? "deadline_exceeded" : "failed", reason: error instanceof Error ? error.name : "error" });
-        throw error;
-      };
+      } catch (error) {
+        lost(context, judged, error);
+      }
+    };
+    const answered = (request: R, context: WebhookContext, answer: A) => {
+      recordBestEffort(request, context, judge(answer));
+      return answer;
+    };
+    const threw = (request: R, context: WebhookContext, error: unknown): never => {
+      const code = (error as { code?: unknown } | null)?.code;
+      recordBestEffort(request, context, {
+        outcome: code === "deadline_exceeded" ? "deadline_exceeded" : "failed",
+        reason: error instanceof Error ? error.name : "error",
+      });
+      throw error;
+    };
+    const atomically = changesCart ? options.atomically : undefined;
+    const withinChange = changesCart ? options.withinChange : undefined;
 
-      const atomically = changesCart ? options.atomically : undefined;
-      const withinChange = changesCart ? options.withinChange : undefined;
+    return (request, context) => {
       let result: A | Promise<A>;
       try {
         if (withinChange !== undefined) {
           // Kept reads happened before this change: their batch goes first.
           options.audit.flush?.();
           let inTransaction = false;
-          const rowFor = (answer: A) => {
-            const judged = judge(answer);
-            inTransaction = judged.outcome === "ok";
-            return inTransaction ? entry(judged) : undefined;
-          };
-          return withinChange(() => method(request, context), rowFor).then((answer) => {
-            if (!inTransaction) recordBestEffort(judge(answer));
-            return answer;
-          }, threw);
+          return withinChange(
+            () => method(request, context),
+            (answer) => {
+              const judged = judge(answer);
+              inTransaction = judged.outcome === "ok";
+              return inTransaction ? entry(request, context, judged) : undefined;
+            },
+          ).then(
+            (answer) => {
+              if (!inTransaction) recordBestEffort(request, context, judge(answer));
+              return answer;
+            },
+            (error: unknown) => threw(request, context, error),
+          );
         }
         if (atomically === undefined) {
           result = method(request, context);
@@ -251,17 +266,22 @@ export function withAudit(handlers: WebhookHandlers, options: WithAuditOptions):
             if (inner instanceof Promise) return { inner, recorded: false };
             const judged = judge(inner);
             // A change's row is part of the change; a rejection changed nothing, so it stands alone.
-            if (judged.outcome === "ok") options.audit.record(entry(judged));
-            else recordBestEffort(judged);
+            if (judged.outcome === "ok") options.audit.record(entry(request, context, judged));
+            else recordBestEffort(request, context, judged);
             return { inner, recorded: true };
           });
           if (box.recorded) return box.inner;
           result = box.inner;
         }
       } catch (error) {
-        return threw(error);
+        return threw(request, context, error);
       }
-      return result instanceof Promise ? result.then(answered, threw) : answered(result);
+      return result instanceof Promise
+        ? result.then(
+            (answer) => answered(request, context, answer),
+            (error: unknown) => threw(request, context, error),
+          )
+        : answered(request, context, result);
     };
   }
 
