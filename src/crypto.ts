@@ -39,13 +39,14 @@ const nodeKeys = new Map<string, HmacKey>();
 
 /**
  * The secret as a node:crypto key, made once per secret: `createHmac` then skips encoding the
- * string on every call. Where node:crypto is absent, or past 16 secrets, the secret itself.
+ * string on every call. Where node:crypto (or its createSecretKey) is absent, the secret itself.
  */
 function nodeKey(secret: string): HmacKey {
   let key = nodeKeys.get(secret);
   if (key === undefined) {
-    key = nodeCrypto?.createSecretKey(secret, "utf8") ?? secret;
-    // The configured secrets are few; an unbounded map only ever holds those.
+    key = typeof nodeCrypto?.createSecretKey === "function" ? nodeCrypto.createSecretKey(secret, "utf8") : secret;
+    // The first 16 secrets seen are kept (a process has a few configured ones); any later one
+    // works the same, only without the saving.
     if (nodeKeys.size < 16) nodeKeys.set(secret, key);
   }
   return key;
