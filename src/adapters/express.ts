@@ -62,6 +62,7 @@ export function createWebhookRouter(options: WebhookKitOptions): WebhookMiddlewa
       if (answer === undefined) next();
       else writeNodeResponse(response, answer);
     },
+    awaited: false,
   });
   return function vizochokWebhooks(request, response, next) {
     void pipeline(request, response, next);

@@ -26,6 +26,11 @@ export interface WebhookAdapter<In, Res, Next, Out> {
   discardBody(request: In, limits: DrainLimits): Promise<boolean>;
   /** Sends the answer; `undefined` means no webhook lives at this path. */
   respond(answer: CoreResponse | undefined, request: In, response: Res, next: Next): Out;
+  /**
+   * False when the runtime ignores what the handler returns (Express middleware): a request whose
+   * body is read then costs no promise, and the pipeline returns `undefined` for it.
+   */
+  awaited?: boolean;
 }
 
 /** Answers one request: at once when it can, else a promise of the adapter's result. */
@@ -35,14 +40,14 @@ export type Pipeline<In, Res, Next, Out> = (request: In, response: Res, next: Ne
  * The one request flow every adapter shares: match → reject → read → handle → respond. A failure
  * anywhere in it is logged and answered 500 in the contract's shape, so no request hangs. Work
  * that can finish synchronously does: the handler's answer is written in the turn the body
- * arrives, and a request costs one promise (for the adapter's result) while its body is read.
+ * arrives, and a request whose caller awaits the result costs one promise while its body is read.
  */
 export function createPipeline<In, Res, Next, Out>(core: WebhookCore, adapter: WebhookAdapter<In, Res, Next, Out>): Pipeline<In, Res, Next, Out> {
   /** A request whose body is on its way: what its answer needs once the body is in. */
   class AwaitingBody implements BodyReceiver {
-    // Set by the promise executor before the body can arrive.
-    resolve!: (out: Out | PromiseLike<Out>) => void;
-    reject!: (error: unknown) => void;
+    // Set by the promise executor before the body can arrive, when the adapter's caller awaits one.
+    resolve: ((out: Out | PromiseLike<Out>) => void) | undefined = undefined;
+    reject: ((error: unknown) => void) | undefined = undefined;
     constructor(
       readonly request: In,
       readonly response: Res,
@@ -56,7 +61,8 @@ export function createPipeline<In, Res, Next, Out>(core: WebhookCore, adapter: W
 
     received(body: Uint8Array): void {
       try {
-        this.resolve(conclude(handle(this, body), this.request, this.response, this.next));
+        const out = conclude(handle(this, body), this.request, this.response, this.next);
+        this.resolve?.(out);
       } catch (error) {
         this.crashed(error);
       }
@@ -65,7 +71,8 @@ export function createPipeline<In, Res, Next, Out>(core: WebhookCore, adapter: W
     failed(reason: BodyFailure): void {
       try {
         const answered = reason === "too_large" ? discardThen(this.request, this.headers, core.payloadTooLarge()) : unreadable(core, reason);
-        this.resolve(conclude(answered, this.request, this.response, this.next));
+        const out = conclude(answered, this.request, this.response, this.next);
+        this.resolve?.(out);
       } catch (error) {
         this.crashed(error);
       }
@@ -73,9 +80,12 @@ export function createPipeline<In, Res, Next, Out>(core: WebhookCore, adapter: W
 
     crashed(error: unknown): void {
       try {
-        this.resolve(lastResort(error, this.request, this.response, this.next));
+        const out = lastResort(error, this.request, this.response, this.next);
+        this.resolve?.(out);
       } catch (again) {
-        this.reject(again);
+        // Not even the 500 could be sent: nothing is left to answer with.
+        if (this.reject !== undefined) this.reject(again);
+        else core.logger.error({ err: serializeError(again) }, "webhook could not be answered");
       }
     }
   }
@@ -138,6 +148,10 @@ export function createPipeline<In, Res, Next, Out>(core: WebhookCore, adapter: W
       if (matched.type === "rejected") return conclude(discardThen(request, headers, matched.response), request, response, next);
       const waiting = new AwaitingBody(request, response, next, matched.kind, method, path, headers, receivedAt);
       if (!matched.readBody) return conclude(handle(waiting, EMPTY), request, response, next);
+      if (adapter.awaited === false) {
+        adapter.readBody(request, core.bodyLimit, waiting);
+        return undefined as Out; // what no caller reads (see `awaited`)
+      }
       const answered = new Promise<Out>((resolve, reject) => {
         waiting.resolve = resolve;
         waiting.reject = reject;
