@@ -358,6 +358,36 @@ export const BREAKAGES = {
   // The kit's old rule: every byte-identical copy is a re-delivery, answered from memory unapplied.
   "identical-add-answered-unapplied": { options: { replayGuard: answerEveryCopyFromMemory() } },
   "lost-updates": { flaws: { lostUpdates: true } },
+  // A lock that times out: an add arriving while another add on the same cart runs fails.
+  "500-on-concurrent-adds": {
+    handlers: (h, merchant) => {
+      const busy = new Set<string>();
+      return {
+        ...h,
+        async add(request, context) {
+          const key = merchant.cartKey(request.store_id, request.session_id);
+          if (busy.has(key)) throw new Error("SQLITE_BUSY: database is locked");
+          busy.add(key);
+          try {
+            await delay(20);
+            return await h.add(request, context);
+          } finally {
+            busy.delete(key);
+          }
+        },
+      };
+    },
+  },
+  // A per-line cap the merchant forgot it had: the 11th of a SKU is refused.
+  "adds-capped-at-10-per-line": {
+    handlers: (h, merchant) => ({
+      ...h,
+      add: (request, context) =>
+        (merchant.carts.get(merchant.cartKey(request.store_id, request.session_id))?.get(request.sku) ?? 0) + (request.quantity ?? 1) > 10
+          ? { ok: false, reason: "quantity_exceeded" }
+          : h.add(request, context),
+    }),
+  },
   // A unique index on the delivery's signature, and the copy's insert crashes.
   "500-on-identical-copy": { raw: refuseCopies(500, "UNIQUE constraint failed: deliveries.signature") },
 } satisfies Record<string, Breakage>;

@@ -115,5 +115,12 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
   { defect: "replays-double-applied", fails: ["reliability.duplicate-delivery"], because: /^an identical copy sent 1\.5 s after the first answer changed the cart from 2 to 3: it is a re-delivery; answer it from the record \(remember the answer for 300 s, with the first arrival time\)$/m },
   { defect: "identical-add-answered-unapplied", fails: ["reliability.duplicate-delivery"], because: /^two identical adds were answered ok 2 times but the cart holds 1: never answer ok for a change that was not made; an identical request within 1 s of the first, after its answer, is the shopper's new request \(apply it, or answer 409\)$/m },
   { defect: "lost-updates", fails: ["reliability.parallel-adds"], because: /^20 adds answered ok but the cart holds \d+: lost updates; make add an atomic increment$/m },
+  { defect: "500-on-concurrent-adds", fails: ["reliability.parallel-adds"], because: /^\d+ of 20 parallel adds failed: serialize writes per cart \(a transaction or a row lock\)$/m },
+  {
+    defect: "adds-capped-at-10-per-line",
+    fails: ["reliability.parallel-adds"],
+    mayAlsoFail: ["cart.latency-p95"],
+    because: /^only 10 of 20 parallel adds of 1 × milk-001 succeeded; inStockSku needs at least 20 in stock$/m,
+  },
   { defect: "500-on-identical-copy", fails: ["reliability.duplicate-delivery"], because: /^an identical add right after the first was answered got 500: run it \(a shopper adding the same product again\) or refuse it with 409$/m },
 ];
