@@ -352,6 +352,26 @@ export const BREAKAGES = {
   "carts-shared-across-stores": { flaws: { cartsIgnoreStore: true } },
   "every-10th-cart-get-slow": { raw: everyNth(10, 1_100, (request) => request.method === "GET" && isPath(request, PATHS.cartGet)) },
   "500-on-other-store-cart-get": { raw: otherStoreCartGet(500, "store not found") },
+  // An empty cart filled with a suggestion, answered as if the shopper had added it.
+  "empty-cart-shows-a-suggestion": {
+    handlers: (h) => ({
+      ...h,
+      async cartGet(query, context) {
+        const answer = await h.cartGet(query, context);
+        return answer.items.length > 0 ? answer : { items: [{ sku: "bread-001", name: "bread-001", price: CATALOG["bread-001"]!.price, quantity: 1 }] };
+      },
+    }),
+  },
+  // The cart GET reports each line under the SKU as the merchant's own system spells it.
+  "cart-get-skus-uppercased": {
+    handlers: (h) => ({
+      ...h,
+      async cartGet(query, context) {
+        const answer = await h.cartGet(query, context);
+        return { items: answer.items.map((item) => ({ ...item, sku: item.sku.toUpperCase() })) };
+      },
+    }),
+  },
 
   // reliability
   "replays-double-applied": { options: { replayGuard: false } },

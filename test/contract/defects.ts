@@ -110,6 +110,29 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
   { defect: "cart-get-shows-whole-store", fails: ["cart-get.sessions-isolated"], mayAlsoFail: ["cart.stock-across-shoppers"], because: /^after another session added milk-001 the cart GET shows milk-001 × \d+, expected an empty cart: read the cart from where the cart webhook writes it$/m },
   { defect: "carts-shared-across-stores", fails: ["cart-get.stores-isolated"], because: /^after the same session id added milk-001 in store-1 the cart GET shows milk-001 × 1, expected an empty cart: read the cart from where the cart webhook writes it$/m },
   { defect: "every-10th-cart-get-slow", fails: ["cart-get.latency-p95"], because: /^the cart GET webhook's p95 latency \d+ ms is over 1000 ms \(VIZOCHOK gives up after 5 s and retries once\): answer from a cache or an index, and keep slow work off the request$/m },
+  {
+    defect: "empty-cart-shows-a-suggestion",
+    fails: ["cart-get.unknown-session"],
+    // Each of these reads a cart that is, or has become, empty.
+    mayAlsoFail: [...SIGNATURE, "cart-get.reflects-remove", "cart-get.reflects-clear", "cart-get.sessions-isolated", "cart-get.stores-isolated"],
+    because: /^a session never used has items: answer an empty cart$/m,
+  },
+  {
+    defect: "cart-get-skus-uppercased",
+    // Every case that finds its SKU in a cart read back.
+    fails: [
+      "cart-get.reflects-add",
+      "cart-get.reflects-update",
+      "cart-get.reflects-remove",
+      "cart-get.reflects-clear",
+      "cart-get.latency-p95",
+      "cart.extra-field",
+      "cart.stock-across-shoppers",
+      "reliability.duplicate-delivery",
+      "reliability.parallel-adds",
+    ],
+    because: /^after adding 2 × milk-001 the cart GET shows MILK-001 × 2, expected milk-001 × 2: read the cart from where the cart webhook writes it$/m,
+  },
   { defect: "500-on-other-store-cart-get", fails: ["cart-get.stores-isolated"], because: /^expected 200, got 500: a cart GET must be answered 200$/m },
   // reliability
   { defect: "replays-double-applied", fails: ["reliability.duplicate-delivery"], because: /^an identical copy sent 1\.5 s after the first answer changed the cart from 2 to 3: it is a re-delivery; answer it from the record \(remember the answer for 300 s, with the first arrival time\)$/m },
