@@ -84,6 +84,7 @@ describe("createRedisReplayGuard(): how it reads replies", () => {
     ["an answer with no body", ["done", "200"]],
     ["an answer whose status is not a number", ["done", "2xx", "{}"]],
     ["an answer whose status only starts with digits", ["done", "200 OK", "{}"]],
+    ["an answer whose status only ends with digits", ["done", "HTTP 200", "{}"]],
     ["an unknown state", ["maybe"]],
     ["no array", "new"],
     ["nothing", null],
@@ -133,6 +134,13 @@ describe("createRedisReplayGuard({ client })", () => {
     });
     const guard = createRedisReplayGuard({ client: redis });
     await expect(guard.begin(delivery)).rejects.toThrow(/^READONLY/);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("passes a rejection with no error at all on as it is", async () => {
+    const { redis, calls } = client(() => Promise.reject(undefined));
+    const guard = createRedisReplayGuard({ client: redis });
+    await expect(guard.begin(delivery)).rejects.toBeUndefined();
     expect(calls).toHaveLength(1);
   });
 
