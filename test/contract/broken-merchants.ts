@@ -224,6 +224,24 @@ export const BREAKAGES = {
     },
   },
   "every-10th-products-call-slow": { raw: everyNth(10, 1_100, (request) => isPath(request, PATHS.products)) },
+  // One unknown SKU makes the lookup fail, and the merchant answers "nothing found".
+  "unknown-sku-empties-the-answer": {
+    rewrite(request, answer) {
+      if (!isPath(request, PATHS.products)) return answer;
+      const skus = (json(request)?.skus as string[] | undefined) ?? [];
+      return skus.some((sku) => CATALOG[sku] === undefined) ? { ...answer, json: { products: [] } } : answer;
+    },
+  },
+  // Prices serialized from a decimal column: "42.5" instead of 42.5.
+  "prices-sent-as-strings": {
+    rewrite: (request, answer) =>
+      isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => ({ ...o, price: String(o.price) })) } } : answer,
+  },
+  // The offers keyed by SKU instead of listed.
+  "products-as-an-object": {
+    rewrite: (request, answer) =>
+      isPath(request, PATHS.products) ? { ...answer, json: { products: Object.fromEntries(offersOf(answer).map((o) => [o.sku, o])) } } : answer,
+  },
 
   // cart
   "add-answered-201": {
@@ -423,6 +441,10 @@ export const VARIANTS = {
   "identical-copy-refused-409": { raw: refuseCopies(409, "duplicate_delivery") },
   // "An unknown store may be refused outright": the other store's cart GET answered 400.
   "other-store-cart-get-refused-400": { raw: otherStoreCartGet(400, "unknown store") },
+  // VIZOCHOK asks for at most 10 SKUs at once; a backend may refuse more.
+  "batch-over-10-refused": {
+    raw: (request) => (isPath(request, PATHS.products) && ((json(request)?.skus as unknown[] | undefined)?.length ?? 0) > 10 ? { status: 400, body: '{"error":"at most 10 skus"}' } : undefined),
+  },
 } satisfies Record<string, Breakage>;
 
 export type Variant = keyof typeof VARIANTS;

@@ -58,6 +58,24 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
   { defect: "offers-matched-by-position", fails: ["products.order-and-duplicates"], because: /^milk-001 is answered price 44\.9, in_stock false here but price 42\.5, promo 38\.9, in_stock true when asked alone: match offers to SKUs by "sku", not by position$/m },
   { defect: "500-on-repeated-skus", fails: ["products.order-and-duplicates"], because: /^expected 200, got 500: a products webhook must be answered 200$/m },
   { defect: "every-10th-products-call-slow", fails: ["products.latency-p95"], because: /^the products webhook's p95 latency \d+ ms is over 1000 ms \(VIZOCHOK gives up after 5 s and retries once\): answer from a cache or an index, and keep slow work off the request$/m },
+  {
+    defect: "unknown-sku-empties-the-answer",
+    fails: ["products.unknown-sku", "products.batch-of-10"],
+    because: /^one unknown SKU hid milk-001: answer the SKUs you know and omit the others$/m,
+  },
+  {
+    defect: "prices-sent-as-strings",
+    fails: ["products.non-negative-numbers"],
+    // The others read the answer through the schema, which refuses a string price too.
+    mayAlsoFail: ["products.shape", "products.only-requested", "products.unknown-sku", "products.out-of-stock", "products.promo-below-price", "products.batch-of-10", "products.order-and-duplicates"],
+    because: /^milk-001: "price" is "42\.5"; send a number ≥ 0 \(not a string\)$/m,
+  },
+  {
+    defect: "products-as-an-object",
+    fails: ["products.non-negative-numbers"],
+    mayAlsoFail: ["products.shape", "products.only-requested", "products.unknown-sku", "products.out-of-stock", "products.promo-below-price", "products.batch-of-10", "products.order-and-duplicates"],
+    because: /^the answer has no "products" array$/m,
+  },
   // cart
   {
     defect: "add-answered-201",
