@@ -1,10 +1,11 @@
 // `npm run bench -- callgrind`: the kit's node:http adapter against a hand-written node:http
 // handler (the servers of kit.bench.ts), counted in CPU instructions instead of timed. Each server
 // runs under valgrind's callgrind with instrumentation off; after a warm-up the count is switched
-// on for a batch of distinct signed products requests and off again. Instructions do not depend on
-// what else the machine is running, so this figure holds on a shared machine where throughput does
-// not. It leaves out the kernel's share (the same socket reads and writes on both sides), so the
-// ratio it gives is the lower bound of the throughput ratio.
+// on for a batch of distinct signed products requests and off again. Instructions depend far less
+// than throughput on what else the machine is running; the event-loop thread's hardly at all (V8's
+// background threads do work that follows wall time, so both counts are reported). It leaves out
+// the kernel's share (the same socket reads and writes on both sides), so the ratio it gives is
+// the lower bound of the throughput ratio.
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
