@@ -237,6 +237,11 @@ export const BREAKAGES = {
     rewrite: (request, answer) =>
       isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => ({ ...o, price: String(o.price) })) } } : answer,
   },
+  // A promotion entered as a discount and stored as a price below zero.
+  "negative-promo-price": {
+    rewrite: (request, answer) =>
+      isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => (o.promo_price === undefined ? o : { ...o, promo_price: -1 })) } } : answer,
+  },
   // The offers keyed by SKU instead of listed.
   "products-as-an-object": {
     rewrite: (request, answer) =>
@@ -441,6 +446,16 @@ export const VARIANTS = {
   "identical-copy-refused-409": { raw: refuseCopies(409, "duplicate_delivery") },
   // "An unknown store may be refused outright": the other store's cart GET answered 400.
   "other-store-cart-get-refused-400": { raw: otherStoreCartGet(400, "unknown store") },
+  // "No promotion" sent as "promo_price": null, which the contract reads as left out.
+  "promo-price-null-when-none": {
+    rewrite: (request, answer) =>
+      isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => ({ ...o, promo_price: o.promo_price ?? null })) } } : answer,
+  },
+  // A product given away: a price of 0 is a price.
+  "a-free-item": {
+    rewrite: (request, answer) =>
+      isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => (o.sku === "milk-002" ? { ...o, price: 0 } : o)) } } : answer,
+  },
   // VIZOCHOK asks for at most 10 SKUs at once; a backend may refuse more.
   "batch-over-10-refused": {
     raw: (request) => (isPath(request, PATHS.products) && ((json(request)?.skus as unknown[] | undefined)?.length ?? 0) > 10 ? { status: 400, body: '{"error":"at most 10 skus"}' } : undefined),

@@ -71,6 +71,12 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
     because: /^milk-001: "price" is "42\.5"; send a number ≥ 0 \(not a string\)$/m,
   },
   {
+    defect: "negative-promo-price",
+    fails: ["products.non-negative-numbers"],
+    mayAlsoFail: ["products.shape", "products.only-requested", "products.unknown-sku", "products.out-of-stock", "products.promo-below-price", "products.batch-of-10", "products.order-and-duplicates"],
+    because: /^milk-001: "promo_price" is -1; send a number ≥ 0 \(not a string\)$/m,
+  },
+  {
     defect: "products-as-an-object",
     fails: ["products.non-negative-numbers"],
     mayAlsoFail: ["products.shape", "products.only-requested", "products.unknown-sku", "products.out-of-stock", "products.promo-below-price", "products.batch-of-10", "products.order-and-duplicates"],
