@@ -6,12 +6,13 @@
 // background threads do work that follows wall time, so both counts are reported). It leaves out
 // the kernel's share (the same socket reads and writes on both sides), so the ratio it gives is
 // the lower bound of the throughput ratio.
-import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { callgrindControl, callgrindTotal, hasValgrind } from "./callgrind-tools.js";
 import { countedRound, report, type BenchServer } from "./harness.js";
 
 const serverFile = fileURLToPath(new URL("./servers/kit-servers.ts", import.meta.url));
@@ -65,19 +66,16 @@ async function instructionsPerRequest(variant: string): Promise<{ perRequest: nu
   try {
     await batches(WARM_UP);
     const before = (await server.counts()).products ?? 0;
-    control(child.pid!, "on");
+    callgrindControl(child.pid!, "on");
     await batches(MEASURED);
-    control(child.pid!, "off");
+    callgrindControl(child.pid!, "off");
     // Handler runs while counting; a request that timed out at the client but ran still cost its instructions.
     const answered = ((await server.counts()).products ?? 0) - before;
     if (answered < MEASURED * 0.95) throw new Error(`${variant}: ${answered} of ${MEASURED} requests reached the handler — the count is invalid`);
     child.kill("SIGTERM");
     await new Promise((resolve) => child.once("exit", resolve));
     // One file per thread (`<out>-01` is the main thread), each with its total.
-    const perThread = threadFiles(out).map((file) => {
-      const totals = [...readFileSync(file, "utf8").matchAll(/^(?:summary|totals): (\d+)/gm)].map((m) => Number(m[1]));
-      return { file, total: totals.length > 0 ? Math.max(...totals) : 0 };
-    });
+    const perThread = threadFiles(out).map((file) => ({ file, total: callgrindTotal(file) }));
     const all = perThread.reduce((sum, thread) => sum + thread.total, 0);
     const main = perThread.find((thread) => thread.file === `${out}-01`)?.total ?? 0;
     return { perRequest: all / answered, mainThread: main / answered, answered };
@@ -94,12 +92,8 @@ function threadFiles(out: string): string[] {
     .map((file) => join(dirname(out), file));
 }
 
-function control(pid: number, instrumentation: "on" | "off"): void {
-  const result = spawnSync("callgrind_control", ["-i", instrumentation, String(pid)], { encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`callgrind_control -i ${instrumentation} failed: ${result.stderr}`);
-}
 
-if (spawnSync("valgrind", ["--version"]).status !== 0) {
+if (!hasValgrind()) {
   console.log("valgrind is not installed: no instruction counts (apt-get install valgrind)");
 } else {
   // One after the other: two valgrind processes on two shared cores would only slow each other.

@@ -6,14 +6,15 @@
 // .digest() and timingSafeEqual over the same bytes. Instructions do not depend on what else the
 // machine runs, so the ratios hold on a shared machine where rates per second do not.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { signWebhook, verifyWebhookSignature } from "vizochok-merchant-kit";
 import { createVerifier } from "../../src/core/verification.js";
+import { callgrindControl, callgrindTotal, hasValgrind } from "./callgrind-tools.js";
 import { BENCH_SECRET, report } from "./harness.js";
 
 const MEASURED = 20_000;
@@ -80,30 +81,25 @@ async function instructionsPerVerification(variant: Variant): Promise<number> {
     let verified: number | undefined;
     for await (const line of createInterface({ input: child.stdout! })) {
       if (line === "ready") {
-        control(child.pid!, "on");
+        callgrindControl(child.pid!, "on");
         child.stdin!.write("go\n");
       } else if (line.startsWith("{")) {
-        control(child.pid!, "off");
+        callgrindControl(child.pid!, "off");
         verified = (JSON.parse(line) as { verified: number }).verified;
         child.stdin!.write("exit\n");
       }
     }
     if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve));
     if (verified !== MEASURED) throw new Error(`${variant}: ${verified ?? "no"} of ${MEASURED} verifications passed — the count is invalid`);
-    const totals = [...readFileSync(out, "utf8").matchAll(/^(?:summary|totals): (\d+)/gm)].map((m) => Number(m[1]));
-    return Math.max(...totals) / MEASURED;
+    return callgrindTotal(out) / MEASURED;
   } finally {
     if (child.exitCode === null) child.kill("SIGKILL");
     rmSync(out, { force: true });
   }
 }
 
-function control(pid: number, instrumentation: "on" | "off"): void {
-  const result = spawnSync("callgrind_control", ["-i", instrumentation, String(pid)], { encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`callgrind_control -i ${instrumentation} failed: ${result.stderr}`);
-}
 
-if (spawnSync("valgrind", ["--version"]).status !== 0) {
+if (!hasValgrind()) {
   console.log("valgrind is not installed: no instruction counts (apt-get install valgrind)");
 } else {
   // One after the other: two valgrind processes on shared cores would only slow each other.
