@@ -72,6 +72,16 @@ describe("verifyWebhookSignature() answers", () => {
     expect(verify({ headers: { "x-vizochok-signature": [` ${signature} `], "x-vizochok-timestamp": [` ${TS}`] } })).toMatchObject({ ok: true });
   });
 
+  it("a character past ASCII in place of a hex digit is malformed, never read as a digit", () => {
+    const signature = hmac(body);
+    for (const digit of ["0", "1"]) {
+      const at = signature.indexOf(digit, 7);
+      expect(at).toBeGreaterThan(6);
+      const forged = `${signature.slice(0, at)}\u0080${signature.slice(at + 1)}`;
+      expect(verify({ headers: headersFor(forged) })).toMatchObject({ ok: false, code: "malformed_signature" });
+    }
+  });
+
   it("an upper-case signature verifies and is reported in lower case", () => {
     const signature = hmac(body);
     const upper = `sha256=${signature.slice(7).toUpperCase()}`;
