@@ -92,6 +92,10 @@ describe("verifyWebhookSignature() answers", () => {
     expect(verifyWebhookSignature({ secrets: SECRET, headers: headersFor(hmac(body)), rawBody: body, now: NOW })).toMatchObject({ ok: true, secretIndex: 0 });
     expect(verifyWebhookSignature({ secrets: ["whsec_new", SECRET], headers: headersFor(hmac(body)), rawBody: body, now: NOW })).toMatchObject({ ok: true, secretIndex: 1 });
     expect(verifyWebhookSignature({ secret: SECRET, headers: headersFor(hmac(body)), rawBody: body, now: NOW })).toMatchObject({ ok: true, secretIndex: 0 });
+    // Given both, `secrets` is the one read (and named when refused).
+    expect(verifyWebhookSignature({ secrets: SECRET, secret: "whsec_other", headers: headersFor(hmac(body)), rawBody: body, now: NOW })).toMatchObject({ ok: true, secretIndex: 0 });
+    const both = verifyWebhookSignature({ secrets: [], secret: SECRET, headers: headersFor(hmac(body)), rawBody: body, now: NOW });
+    expect(both.ok === false && both.message).toMatch(/^secrets /);
     const refused = verifyWebhookSignature({ secrets: [], headers: headersFor(hmac(body)), rawBody: body, now: NOW });
     expect(refused).toMatchObject({ ok: false, code: "invalid_options" });
     expect(refused.ok === false && refused.message).toMatch(/^secrets /);
