@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { WebhookContext } from "vizochok-merchant-kit";
 import { createDispatcher, type DispatchRequest } from "../../src/core/dispatch.js";
 import { createWebhookCore, type CoreRequest } from "../../src/webhook-core.js";
-import { NOW, SECRET, cartBody, createCapturingLogger, createRecordingMerchant, productsBody, signedPost } from "./merchant.js";
+import { NOW, SECRET, dispatchRequest, cartBody, createCapturingLogger, createRecordingMerchant, productsBody, signedPost } from "./merchant.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const post = (path: string, body: string, fields: Partial<CoreRequest> = {}): CoreRequest => ({
@@ -65,16 +65,7 @@ describe("createWebhookCore() log lines", () => {
 });
 
 describe("createDispatcher() edges", () => {
-  const request = (fields: Partial<DispatchRequest>): DispatchRequest => ({
-    kind: "products",
-    rawBody: bytes(productsBody()),
-    query: new URLSearchParams(),
-    requestId: "r-1",
-    deadline: NOW + 4500,
-    secretIndex: 0,
-    claim: undefined,
-    ...fields,
-  });
+  const request = (fields: Partial<DispatchRequest>) => dispatchRequest(fields);
   const dispatcher = (handlers: object, now = () => NOW) => {
     const logger = createCapturingLogger();
     return { logger, dispatch: createDispatcher({ handlers: handlers as never, budgetMs: 4500, now, logger }) };

@@ -7,7 +7,7 @@ import { createReplayStage } from "../../src/core/replay.js";
 import { jsonResponse, type CoreResponse } from "../../src/core/responses.js";
 import { createRouter, DEFAULT_PATHS } from "../../src/core/routing.js";
 import { createVerifier } from "../../src/core/verification.js";
-import { NOW, SECRET, createCapturingLogger, createRecordingMerchant, productsBody, replayDelivery as delivery, signedPost } from "./merchant.js";
+import { NOW, SECRET, dispatchRequest, createCapturingLogger, createRecordingMerchant, productsBody, replayDelivery as delivery, signedPost } from "./merchant.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -118,16 +118,7 @@ describe("createReplayStage()", () => {
 });
 
 describe("createDispatcher()", () => {
-  const request = (fields: Partial<DispatchRequest>): DispatchRequest => ({
-    kind: "products",
-    rawBody: bytes(productsBody(["milk-001"])),
-    query: new URLSearchParams(),
-    requestId: "r-1",
-    deadline: NOW + 4500,
-    secretIndex: 0,
-    claim: undefined,
-    ...fields,
-  });
+  const request = (fields: Partial<DispatchRequest>) => dispatchRequest(fields, ["milk-001"]);
 
   it("calls the handler for the kind with the validated request and its context", async () => {
     const merchant = createRecordingMerchant();

@@ -6,6 +6,7 @@ import {
   type WebhookContext,
   type WebhookLogger,
 } from "vizochok-merchant-kit";
+import type { DispatchRequest } from "../../src/core/dispatch.js";
 import type { Delivery } from "../../src/core/replay.js";
 
 export const SECRET = "whsec_test_secret";
@@ -21,6 +22,18 @@ export const replayDelivery = (fields: Partial<Delivery> = {}): Delivery => ({
   secretIndex: 0,
   timestamp: NOW / 1000,
   signature: "ab".repeat(32),
+  ...fields,
+});
+
+/** A verified products request as the dispatch stage receives it (body `productsBody(skus)`). */
+export const dispatchRequest = (fields: Partial<DispatchRequest> = {}, skus?: string[]): DispatchRequest => ({
+  kind: "products",
+  rawBody: new TextEncoder().encode(productsBody(skus)),
+  query: new URLSearchParams(),
+  requestId: "r-1",
+  deadline: NOW + 4500,
+  secretIndex: 0,
+  claim: undefined,
   ...fields,
 });
 
