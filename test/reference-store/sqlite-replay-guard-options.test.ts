@@ -1,5 +1,6 @@
 // The SQLite replay guard as an operator sees it: when a claim left in flight may be taken over,
-// when expired rows leave the replay_guard table, and the error a lost claim throws.
+// when expired rows leave the replay_guard table (a few per new delivery, never one still in its
+// window), and the error a lost claim throws.
 import type { Database } from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../reference-store/database.js";
@@ -15,8 +16,8 @@ beforeEach(() => {
 afterEach(() => db.close());
 
 const delivery = (key: string, expiresAt: number) => ({ key, path: "/cart", expiresAt, ageMs: 0, identical: "apply" as const });
-const rows = () => db.prepare<[], number>("SELECT COUNT(*) FROM replay_guard").pluck().get();
-const expired = () => db.prepare<[number], number>("SELECT COUNT(*) FROM replay_guard WHERE expires_at <= ?").pluck().get(clock.now());
+const rows = () => db.prepare<[], number>("SELECT COUNT(*) FROM replay_guard").pluck().get()!;
+const expired = () => db.prepare<[number], number>("SELECT COUNT(*) FROM replay_guard WHERE expires_at <= ?").pluck().get(clock.now())!;
 
 describe("createSqliteReplayGuard({ abandonAfterMs })", () => {
   it("takes over a claim left in flight after the configured time, not the 5 s default", () => {
@@ -35,29 +36,78 @@ describe("createSqliteReplayGuard({ abandonAfterMs })", () => {
   });
 });
 
-describe("createSqliteReplayGuard({ sweepEvery })", () => {
-  it("keeps expired rows until the sweepEvery-th new delivery, then deletes exactly those", () => {
-    const guard = createSqliteReplayGuard({ db, now: clock.now, sweepEvery: 10 });
-    for (let i = 0; i < 5; i++) guard.begin(delivery(`old-${i}`, clock.now() + 1_000));
+describe("createSqliteReplayGuard({ sweepRows })", () => {
+  const expiries = () => db.prepare<[], number>("SELECT expires_at FROM replay_guard ORDER BY expires_at").pluck().all();
+
+  it("each new delivery deletes at most 4 expired rows by default, oldest first", () => {
+    const guard = createSqliteReplayGuard({ db, now: clock.now });
+    const start = clock.now();
+    for (let i = 0; i < 10; i++) guard.begin(delivery(`old-${i}`, start + 100 + i));
     clock.advance(1_000);
-    for (let i = 0; i < 4; i++) guard.begin(delivery(`fresh-${i}`, clock.now() + 1_000));
-    // Nine new deliveries: the five expired rows are still there (a copy of one would start afresh).
-    expect(rows()).toBe(9);
-    guard.begin(delivery("tenth", clock.now() + 1_000));
-    expect(rows()).toBe(5);
+    guard.begin(delivery("fresh-0", clock.now() + 1_000));
+    expect(expiries()).toEqual([...[4, 5, 6, 7, 8, 9].map((i) => start + 100 + i), clock.now() + 1_000]);
+    guard.begin(delivery("fresh-1", clock.now() + 1_000));
+    expect(expired()).toBe(2);
+    guard.begin(delivery("fresh-2", clock.now() + 1_000));
     expect(expired()).toBe(0);
+    expect(rows()).toBe(3);
   });
 
-  it("sweeps on every 256th new delivery by default", () => {
-    const guard = createSqliteReplayGuard({ db, now: clock.now });
-    guard.begin(delivery("old", clock.now() + 1_000));
+  it("deletes no more than the sweepRows given in one claim's transaction", () => {
+    const guard = createSqliteReplayGuard({ db, now: clock.now, sweepRows: 2 });
+    for (let i = 0; i < 7; i++) guard.begin(delivery(`old-${i}`, clock.now() + 1_000));
     clock.advance(1_000);
-    for (let i = 0; i < 254; i++) guard.begin(delivery(`fresh-${i}`, clock.now() + 1_000));
-    expect(rows()).toBe(255);
-    expect(expired()).toBe(1);
-    guard.begin(delivery("fresh-254", clock.now() + 1_000));
-    expect(rows()).toBe(255);
+    const counts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      guard.begin(delivery(`fresh-${i}`, clock.now() + 1_000));
+      counts.push(expired());
+    }
+    expect(counts).toEqual([5, 3, 1, 0, 0]);
+    expect(rows()).toBe(5);
+  });
+
+  it("never deletes a row still inside its window: one expiring a millisecond from now stays, one expiring now goes", () => {
+    const guard = createSqliteReplayGuard({ db, now: clock.now, sweepRows: 100 });
+    const at = clock.now() + 1_000;
+    guard.begin(delivery("expires-now", at));
+    guard.begin(delivery("expires-next-ms", at + 1));
+    const inWindow = guard.begin(delivery("in-window", at + 300_000));
+    if (inWindow.state !== "new") throw new Error(inWindow.state);
+    db.transaction(() => guard.commitAnswer(inWindow.claim, { status: 200, body: `{"ok":true}` })).immediate();
+    clock.advance(1_000);
+    for (let i = 0; i < 50; i++) guard.begin(delivery(`fresh-${i}`, clock.now() + 300_000));
+    expect(expiries().slice(0, 2)).toEqual([at + 1, at + 300_000]);
+    // The one in its window still answers its copies.
+    expect(guard.begin(delivery("in-window", at + 300_000))).toEqual({ state: "done", answer: { status: 200, body: `{"ok":true}` } });
+    clock.advance(1);
+    guard.begin(delivery("fresh-50", clock.now() + 300_000));
+    expect(expiries()[0]).toBe(at + 300_000);
+  });
+
+  it("refuses a sweepRows that is not a whole number of at least 1", () => {
+    for (const sweepRows of [0, -1, 2.5, Number.NaN]) {
+      expect(() => createSqliteReplayGuard({ db, sweepRows })).toThrow(`sweepRows must be a whole number of rows, at least 1; got ${sweepRows}`);
+    }
+  });
+});
+
+describe("createSqliteReplayGuard() on a table of 15,000 entries, a third of them expired", () => {
+  it("each claim deletes at most its 4 rows, and the expired ones are all gone after 1,250 claims", () => {
+    const insert = db.prepare("INSERT INTO replay_guard (key, path, claim, arrived_at, claimed_at, expires_at) VALUES (?, '/cart', '', 0, 0, ?)");
+    const start = clock.now();
+    db.transaction(() => {
+      for (let i = 0; i < 15_000; i++) insert.run(`k${i}`, i % 3 === 0 ? start - 1 - (i % 1_000) : start + 300_000 + i);
+    })();
+    const guard = createSqliteReplayGuard({ db, now: clock.now });
+    let most = 0;
+    for (let i = 0; i < 1_250; i++) {
+      const before = rows();
+      guard.begin(delivery(`fresh-${i}`, clock.now() + 300_000));
+      most = Math.max(most, before + 1 - rows());
+    }
+    expect(most).toBe(4);
     expect(expired()).toBe(0);
+    expect(rows()).toBe(10_000 + 1_250);
   });
 });
 
