@@ -263,13 +263,21 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return stockReason(rows[0]?.available_milli ?? 0, milli) ?? "quantity_exceeded";
   }
 
-  /** Releases expired carts in batches, each its own transaction; returns how many. */
+  /**
+   * Releases expired carts in batches, each its own transaction; returns how many. A batch that
+   * PostgreSQL aborts to break a deadlock (40P01) runs again: a change locks the stock rows of the
+   * carts its own sweep took, then its SKU's row, which can be out of this sweep's order.
+   */
   async function releaseExpiredCarts(): Promise<number> {
     let total = 0;
     for (;;) {
-      const { released, more } = await inTransaction(pool, (tx) => sweep(tx, now() - ttlMs));
-      total += released;
-      if (!more) return total;
+      try {
+        const { released, more } = await inTransaction(pool, (tx) => sweep(tx, now() - ttlMs));
+        total += released;
+        if (!more) return total;
+      } catch (error) {
+        if (sqlState(error) !== "40P01") throw error;
+      }
     }
   }
 

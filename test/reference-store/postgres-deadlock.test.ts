@@ -23,13 +23,14 @@ if (schema.skipReason === undefined) {
 
   describe("the PostgreSQL store in a deadlock", () => {
     /**
-     * Another transaction holds the milk stock row; the store's add takes the cart's lock and
-     * waits for that row; then the other transaction asks for the cart's lock: a cycle. The
-     * other session waits 30 s before looking for deadlocks, the store's session 1 s (the
-     * server's default), so PostgreSQL aborts the store's transaction. Resolves once it has,
-     * with the other transaction holding both locks.
+     * Another transaction holds the milk stock row; the store's transaction takes a lock of its
+     * own (an add the cart's lock, a sweep the cheese row) and waits for the milk row; then the
+     * other transaction asks for that lock (`second`): a cycle. The other session waits 30 s
+     * before looking for deadlocks, the store's session 1 s (the server's default), so
+     * PostgreSQL aborts the store's transaction. Resolves once it has, with the other
+     * transaction holding both locks.
      */
-    async function deadlock(sessionId: string, add: () => Promise<unknown>, whileWaiting = () => {}) {
+    async function deadlock(second: [string, unknown[]], add: () => Promise<unknown>, whileWaiting = () => {}) {
       const other = new pg.Client({ connectionString: schema.url });
       await other.connect();
       await other.query("SET deadlock_timeout = '30s'");
@@ -52,9 +53,11 @@ if (schema.skipReason === undefined) {
       }
       whileWaiting();
       // Granted only once PostgreSQL has aborted the store's transaction and it rolled back.
-      await other.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))", ["store-1", sessionId]);
+      await other.query(...second);
       return { adding, other };
     }
+
+    const cartLock = (sessionId: string): [string, unknown[]] => ["SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))", ["store-1", sessionId]];
 
     const line = async (sessionId: string) =>
       (await schema.sql<{ milli: number }>(
@@ -64,7 +67,7 @@ if (schema.skipReason === undefined) {
 
     it("an add aborted by the deadlock (40P01) is run again once the other transaction ends, and applied once", async () => {
       const store = createPostgresStore({ pool });
-      const { adding, other } = await deadlock("s-deadlock", () =>
+      const { adding, other } = await deadlock(cartLock("s-deadlock"), () =>
         store.add({ action: "add", store_id: "store-1", session_id: "s-deadlock", sku: "milk", quantity: 1 }, Date.now() + 4_500),
       );
       // The second attempt now waits for the cart's lock, which the other transaction holds.
@@ -81,7 +84,7 @@ if (schema.skipReason === undefined) {
       let skew = 0;
       const store = createPostgresStore({ pool, now: () => Date.now() + skew });
       const { adding, other } = await deadlock(
-        "s-late",
+        cartLock("s-late"),
         () => store.add({ action: "add", store_id: "store-1", session_id: "s-late", sku: "milk", quantity: 1 }, Date.now() + 4_500),
         () => void (skew = 4_400),
       );
@@ -91,6 +94,26 @@ if (schema.skipReason === undefined) {
       expect(outcome).toEqual({ error: expect.any(DeadlineExceededError) });
       expect(checkouts).toBe(1);
       expect(await line("s-late")).toEqual([]);
+      expect(await postgresReservationMismatches(schema.sql)).toEqual([]);
+    });
+
+    it("a sweep aborted by a deadlock (40P01) is run again and releases the idle cart once", async () => {
+      // Ten minutes back: the carts the other tests left (on the real clock) are not expired.
+      let clock = Date.now() - 600_000;
+      const store = createPostgresStore({ pool, now: () => clock, cartTtlMs: 60_000 });
+      expect(await store.add({ action: "add", store_id: "store-1", session_id: "s-idle", sku: "cheese", quantity: 0.5 })).toEqual({ ok: true });
+      expect(await store.add({ action: "add", store_id: "store-1", session_id: "s-idle", sku: "milk", quantity: 2 })).toEqual({ ok: true });
+      clock += 60_000;
+      // The other transaction is a change whose own sweep took the milk row and which now reserves
+      // cheese; the sweep locks the idle cart's rows in order, cheese first, then waits for milk.
+      const { adding, other } = await deadlock(["SELECT 1 FROM stock WHERE store_id = 'store-1' AND sku = 'cheese' FOR UPDATE", []], () =>
+        store.releaseExpiredCarts(),
+      );
+      await other.query("ROLLBACK");
+      await other.end();
+      expect(await adding).toEqual({ answer: 1 });
+      expect(await line("s-idle")).toEqual([]);
+      expect(await schema.sql("SELECT session_id FROM carts WHERE session_id = 's-idle'")).toEqual([]);
       expect(await postgresReservationMismatches(schema.sql)).toEqual([]);
     });
   });
