@@ -63,6 +63,20 @@ export interface NormalizedKitOptions {
   generateRequestId: () => string;
 }
 
+const OPTION_NAMES = [
+  "secret",
+  "handlers",
+  "paths",
+  "bodyLimit",
+  "toleranceSeconds",
+  "budgetMs",
+  "getSigning",
+  "replayGuard",
+  "identicalRequests",
+  "logger",
+  "now",
+  "generateRequestId",
+] as const satisfies readonly (keyof WebhookKitOptions)[];
 const HANDLER_NAMES = ["products", "add", "remove", "updateQuantity", "clear", "cartGet"] as const;
 const PATH_NAMES = ["products", "cart", "cartGet"] as const;
 // setTimeout fires at once for a delay above 2^31 - 1 ms, which would time out every handler.
@@ -76,6 +90,7 @@ const MAX_BUDGET = { value: 2_147_483_647, why: "the largest timer delay" };
  */
 export function normalizeKitOptions(options: WebhookKitOptions): NormalizedKitOptions {
   if (options === null || typeof options !== "object") fail(`options must be an object: { secret, handlers }, got ${describe(options)}`);
+  take(knownNamesRule(options));
   const logger = take(loggerRule(options.logger));
   const secrets = [...take(secretsRule(options.secret, "secret"))];
   const now = take(functionRule(options.now, "now", Date.now));
@@ -111,6 +126,34 @@ function take<T>(rule: Rule<T>): T {
 
 function fail(message: string): never {
   throw new TypeError(`vizochok-merchant-kit: ${message}`);
+}
+
+/**
+ * A misspelt option (`bodylimit`, `secrets`) would otherwise be ignored and its default used
+ * without a word; the message names the option meant when one is close.
+ */
+function knownNamesRule(options: object): Rule<true> {
+  const unknown = Object.keys(options).find((key) => !(OPTION_NAMES as readonly string[]).includes(key));
+  if (unknown === undefined) return { ok: true, value: true };
+  const meant = OPTION_NAMES.find((name) => closeTo(unknown, name));
+  const hint = meant === undefined ? `the options are ${OPTION_NAMES.join(", ")}` : `did you mean ${meant}?`;
+  return { ok: false, message: `options.${unknown} is not an option; ${hint}` };
+}
+
+/** The same name but for case, or at most two letters added, dropped or changed. */
+function closeTo(given: string, name: string): boolean {
+  const a = given.toLowerCase();
+  const b = name.toLowerCase();
+  if (Math.abs(a.length - b.length) > 2) return false;
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]! <= 2;
 }
 
 function loggerRule(value: unknown): Rule<WebhookLogger> {

@@ -10,6 +10,7 @@ import {
 import { parseContractConfig, runContract } from "vizochok-merchant-kit/contract";
 import { NOW, SECRET, cartBody, createCapturingLogger, createRecordingMerchant, productsBody, signedGet, signedPost, silent } from "./merchant.js";
 
+const OPTION_LIST = "secret, handlers, paths, bodyLimit, toleranceSeconds, budgetMs, getSigning, replayGuard, identicalRequests, logger, now, generateRequestId";
 const SECRET_HINT = "it usually comes from process.env.VIZOCHOK_WEBHOOK_SECRET, which may be unset";
 const base = (): WebhookKitOptions => ({ secret: SECRET, handlers: createRecordingMerchant().handlers, logger: silent, now: () => NOW });
 const post = (path: string, body: string, secret = SECRET) => new Request(`http://shop.test${path}`, { method: "POST", body, headers: signedPost(body, { secret }) });
@@ -36,6 +37,11 @@ const REFUSED: [string, Record<string, unknown>, string][] = [
   ["a path with a query", { paths: { cartGet: "/cart/items?x=1" } }, 'paths.cartGet must be a pathname without query, fragment or whitespace, got "/cart/items?x=1"'],
   ["a path that is not a string", { paths: { cart: 5 } }, "paths.cart must be a pathname starting with /, got the number 5"],
   ["a misspelled path name", { paths: { cartget: "/items" } }, "paths.cartget is not a webhook; the paths are products, cart, cartGet"],
+  ["a misspelt option (case)", { bodylimit: 1024 }, "options.bodylimit is not an option; did you mean bodyLimit?"],
+  ["a misspelt option (plural)", { secrets: ["whsec_a"] }, "options.secrets is not an option; did you mean secret?"],
+  ["a misspelt option (two letters)", { budgetMS: 100, tolerance: 60 }, "options.budgetMS is not an option; did you mean budgetMs?"],
+  ["an option of another function", { maxBodyBytes: 1024 }, `options.maxBodyBytes is not an option; the options are ${OPTION_LIST}`],
+  ["a replay option of the memory guard", { ttlMs: 1000 }, `options.ttlMs is not an option; the options are ${OPTION_LIST}`],
   ["handlers left out", { handlers: undefined }, "handlers must be an object with at least products(request, context), got undefined"],
   ["no products handler", { handlers: { add: () => ({ ok: true }) } }, "handlers.products is required: a function, got undefined"],
   ["a handler that is not a function", { handlers: { products: () => ({ products: [] }), add: "yes" } }, "handlers.add must be a function, got a string"],
