@@ -112,16 +112,19 @@ export interface VerifyWebhookSignatureOptions {
 /** A call that cannot be checked as made: the options or the body are not what the function takes. */
 export type VerifyUsageErrorCode = "invalid_options" | "parsed_body";
 
-export type VerifyResult =
+export type VerifyResult = SignatureCheck | { ok: false; code: VerifyUsageErrorCode; message: string };
+
+/** The verdict on a request's own signature, its options already checked: no usage codes. */
+export type SignatureCheck =
   | { ok: true; secretIndex: number; timestamp: number; signature: string }
-  | { ok: false; code: SignatureErrorCode | VerifyUsageErrorCode; message: string };
+  | { ok: false; code: SignatureErrorCode; message: string };
 
 const SIGNATURE_PREFIX = "sha256=";
 /** `"sha256="` and the 64 hex digits of a SHA-256 digest. */
 const SIGNATURE_LENGTH = SIGNATURE_PREFIX.length + 64;
 
 /** The headers of a request that passed every check before the HMAC. */
-type SignedParts = { ok: true; timestamp: number; prefix: string; hex: string } | { ok: false; result: VerifyResult };
+type SignedParts = { ok: true; timestamp: number; prefix: string; hex: string } | { ok: false; result: SignatureCheck };
 
 // The received digest of a synchronous verification: decoded, compared and no longer needed
 // before the call returns, so one buffer serves every call.
@@ -168,7 +171,7 @@ export function verifySignatureSync(
   getSigning: GetSigningMode,
   toleranceSeconds: number,
   nowMs: number,
-): VerifyResult {
+): SignatureCheck {
   const parts = readSignedParts(request.headers, toleranceSeconds, nowMs, receivedDigest);
   if (!parts.ok) return parts.result;
   const payload = signedPayload(request.method ?? "POST", { body: request.rawBody, target: request.url, getSigning });
@@ -204,7 +207,7 @@ export async function verifySignatureWeb(
   getSigning: GetSigningMode,
   toleranceSeconds: number,
   nowMs: number,
-): Promise<VerifyResult> {
+): Promise<SignatureCheck> {
   // Its own buffer: other verifications run while this one awaits.
   const digest = new Uint8Array(32);
   const parts = readSignedParts(request.headers, toleranceSeconds, nowMs, digest);
@@ -217,7 +220,7 @@ export async function verifySignatureWeb(
   return fail("signature_mismatch", "signature does not match the request body");
 }
 
-function verified(secretIndex: number, parts: { timestamp: number; hex: string }): VerifyResult {
+function verified(secretIndex: number, parts: { timestamp: number; hex: string }): SignatureCheck {
   return { ok: true, secretIndex, timestamp: parts.timestamp, signature: parts.hex };
 }
 
@@ -317,7 +320,7 @@ export function isTarget(url: string): boolean {
   return url.startsWith("/") || URL.canParse(url);
 }
 
-function fail(code: SignatureErrorCode, message: string): VerifyResult {
+function fail(code: SignatureErrorCode, message: string): SignatureCheck {
   return { ok: false, code, message };
 }
 

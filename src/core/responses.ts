@@ -15,14 +15,12 @@ export const JSON_HEADERS: Readonly<Record<string, string>> = {
   "cache-control": "no-store",
 };
 
-/** A 200 with `text` as its JSON body. */
-export function jsonResponse(text: string, extra?: Record<string, string>): CoreResponse {
-  return { status: 200, headers: extra === undefined ? jsonHeaders() : { ...JSON_HEADERS, ...extra }, body: text };
-}
-
-/** A fresh copy of `JSON_HEADERS` (each answer's headers are its own), written out: a literal is the cheapest copy. */
-function jsonHeaders(): Record<string, string> {
-  return { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+/**
+ * A 200 with `text` as its JSON body. Its headers are a fresh copy of `JSON_HEADERS` (each
+ * answer's headers are its own), written out: a literal is the cheapest copy.
+ */
+export function jsonResponse(text: string): CoreResponse {
+  return { status: 200, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" }, body: text };
 }
 
 /** The answer for a failure: its status from the one table, `{ error, message }` as the body. */

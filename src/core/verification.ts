@@ -1,6 +1,6 @@
 import { nodeCrypto } from "../crypto.js";
 import { describe } from "./option-rules.js";
-import { isTarget, verifySignatureSync, verifySignatureWeb, type GetSigningMode, type HeaderSource, type SignatureInput, type VerifyResult } from "../signature.js";
+import { isTarget, verifySignatureSync, verifySignatureWeb, type GetSigningMode, type HeaderSource, type SignatureCheck, type SignatureInput } from "../signature.js";
 import { errorResponse, payloadTooLarge, type CoreResponse } from "./responses.js";
 
 export interface VerificationOptions {
@@ -53,7 +53,7 @@ export function createVerifier(options: VerificationOptions): (request: SignedRe
  * the window off) and, for path-and-query GET signing, a request target the kit can read.
  */
 function inputProblem(request: SignedRequest, getSigning: GetSigningMode, nowMs: number): string | undefined {
-  if (typeof nowMs !== "number" || !Number.isFinite(nowMs)) return `now must be a finite number of milliseconds, got ${describe(nowMs)}`;
+  if (!Number.isFinite(nowMs)) return `now must be a finite number of milliseconds, got ${describe(nowMs)}`;
   if (getSigning === "path-and-query" && request.method.toUpperCase() === "GET" && !isTarget(request.target)) {
     return 'getSigning "path-and-query" needs url: the request target (/path?query) or an absolute URL';
   }
@@ -64,12 +64,7 @@ function signatureInput(request: SignedRequest): SignatureInput {
   return { headers: request.headers, rawBody: request.rawBody, method: request.method, url: request.target };
 }
 
-function toVerification(verified: VerifyResult): Verification {
-  if (!verified.ok) {
-    // The core checked its options at setup, and the clock and the target above, so only a
-    // request's own failures reach here.
-    if (verified.code === "invalid_options" || verified.code === "parsed_body") return { ok: false, response: errorResponse("internal_error", verified.message) };
-    return { ok: false, response: errorResponse(verified.code, verified.message) };
-  }
+function toVerification(verified: SignatureCheck): Verification {
+  if (!verified.ok) return { ok: false, response: errorResponse(verified.code, verified.message) };
   return { ok: true, delivery: { secretIndex: verified.secretIndex, timestamp: verified.timestamp, signature: verified.signature } };
 }
