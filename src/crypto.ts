@@ -8,17 +8,21 @@
 
 type NodeCrypto = typeof import("node:crypto");
 
-export const nodeCrypto: NodeCrypto | undefined = loadNodeCrypto();
+/** What `loadNodeCrypto` reads of the runtime: its `process`, if it has one. */
+export type Runtime = { getBuiltinModule?: (id: string) => unknown } | undefined;
 
-function loadNodeCrypto(): NodeCrypto | undefined {
-  const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  if (typeof runtime?.getBuiltinModule !== "function") return undefined;
+export const nodeCrypto: NodeCrypto | undefined = loadNodeCrypto((globalThis as { process?: Runtime }).process);
+
+/** node:crypto from `runtime.getBuiltinModule`; `undefined` where there is none, or it lacks what the kit uses. */
+export function loadNodeCrypto(runtime: Runtime): NodeCrypto | undefined {
+  let module: Partial<NodeCrypto> | undefined;
   try {
-    const module = runtime.getBuiltinModule("node:crypto") as NodeCrypto | undefined;
-    return typeof module?.createHmac === "function" && typeof module.timingSafeEqual === "function" ? module : undefined;
+    // Stryker disable next-line OptionalChaining: equivalent, without process or getBuiltinModule the call throws a TypeError, caught below as the same undefined
+    module = runtime?.getBuiltinModule?.("node:crypto") as Partial<NodeCrypto> | undefined;
   } catch {
-    return undefined;
+    // A getBuiltinModule that refuses node:crypto: the runtime has none to offer.
   }
+  return typeof module?.createHmac === "function" && typeof module.timingSafeEqual === "function" ? (module as NodeCrypto) : undefined;
 }
 
 const encoder = new TextEncoder();
@@ -99,12 +103,15 @@ export function toHex(bytes: Uint8Array): string {
   return hex;
 }
 
-// The value of each hex digit by char code, upper-case digits with 16 added; -1 for the rest.
+// The value of each hex digit by char code, -1 for the rest. Upper-case A-F (10-15) have 16
+// added: the mark decodeHex reports, and `& 15` drops.
 const HEX_VALUES = new Int8Array(128).fill(-1);
-for (let digit = 0; digit < 16; digit++) {
-  HEX_VALUES["0123456789abcdef".charCodeAt(digit)] = digit;
-  HEX_VALUES["0123456789ABCDEF".charCodeAt(digit)] = digit < 10 ? digit : digit + 16;
-}
+[..."0123456789abcdef"].forEach((char, digit) => {
+  HEX_VALUES[char.charCodeAt(0)] = digit;
+});
+[..."ABCDEF"].forEach((char, index) => {
+  HEX_VALUES[char.charCodeAt(0)] = 26 + index;
+});
 
 /**
  * Decodes the `2 × into.length` hex digits of `text` from `start` into `into`. `undefined` when
@@ -120,7 +127,7 @@ export function decodeHex(text: string, start: number, into: Uint8Array): boolea
     seen |= high | low;
     into[index] = ((high & 15) << 4) | (low & 15);
   }
-  return seen >= 16;
+  return (seen & 16) !== 0;
 }
 
 /** `HEX_VALUES` of a char code; -1 past the table (and for NaN, past the end of the text). */
