@@ -15,6 +15,7 @@ import { lineReason, reasons, samePrice, stepReason, stockReason, type ProductRu
 import { DeadlineExceededError } from "./deadline.js";
 import type { MaybePromise } from "./maybe-promise.js";
 import { toMilli } from "./quantity.js";
+import { createReadCache } from "./read-cache.js";
 
 export interface StoreOptions {
   db: Database;
@@ -235,19 +236,25 @@ export function createStore(options: StoreOptions): SqliteStore {
     return undefined;
   }
 
+  function loadOffers(storeId: string, skus: string[]): Map<string, OfferAnswerRow> {
+    const found = new Map<string, OfferAnswerRow>();
+    for (const row of JSON.parse(statements.offerAnswers.get({ store_id: storeId, skus: JSON.stringify(skus) })!) as OfferTuple[]) {
+      found.set(row[0], fromTuple(row));
+    }
+    return found;
+  }
+
+  // Prices, promotions and stock as last read, until anything in the database changes: a cart
+  // change in this process or another, a price update, an audit batch. See read-cache.ts.
+  const offers = createReadCache<OfferAnswerRow>(db);
+
   return {
     products(request) {
       releaseExpiredBeforeRead();
-      const skus = [...new Set(request.skus)];
-      const found = new Map<string, OfferTuple>();
-      for (const row of JSON.parse(statements.offerAnswers.get({ store_id: request.store_id, skus: JSON.stringify(skus) })!) as OfferTuple[]) {
-        found.set(row[0], row);
-      }
       // In the order asked, unknown SKUs left out.
       const products: ProductOffer[] = [];
-      for (const sku of skus) {
-        const row = found.get(sku);
-        if (row !== undefined) products.push(toProductOffer(fromTuple(row)));
+      for (const row of offers.read(request.store_id, [...new Set(request.skus)], loadOffers)) {
+        if (row !== undefined) products.push(toProductOffer(row));
       }
       return { products };
     },

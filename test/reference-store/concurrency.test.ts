@@ -37,6 +37,19 @@ async function addOverHttp(url: string, session: string, sku: string, quantity: 
   return (await response.json()) as { ok: boolean; reason?: string };
 }
 
+async function postOverHttp(url: string, body: unknown): Promise<unknown> {
+  const signed = signedPost(body);
+  const response = await fetch(url, { method: "POST", headers: signed.headers, body: signed.body });
+  if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+async function productsOverHttp(url: string, skus: string[]): Promise<unknown[]> {
+  return ((await postOverHttp(`${url}/api/vizochok/check-products`, { store_id: "store-1", skus })) as { products: unknown[] }).products;
+}
+
+const clearOverHttp = (url: string, session: string) => postOverHttp(`${url}/api/vizochok/cart`, { action: "clear", store_id: "store-1", session_id: session });
+
 function inspect(path: string) {
   const db = openDatabase(path);
   try {
@@ -105,6 +118,29 @@ describe("two server processes on one database file", () => {
     expect(after.reserved("milk")).toBe(10);
     expect(after.lines.filter((l) => l.sku === "milk")).toHaveLength(10);
     expect(after.mismatches).toEqual([]);
+  }, SPAWNED_PROCESS_TIMEOUT_MS);
+
+  it("each sees the other's cart changes and price updates in its next products answer", async () => {
+    const path = seededDatabase();
+    const env = { DATABASE_PATH: path, VIZOCHOK_WEBHOOK_SECRET: SECRET };
+    const [a, b] = await Promise.all([spawnStore(env), spawnStore(env)]);
+    cleanups.push(() => a.stop(), () => b.stop());
+    const lastOne = async (url: string) => (await productsOverHttp(url, ["last-one", "milk"]))[0];
+    // Read twice first, so the answer comes from whatever the process keeps between reads.
+    expect(await lastOne(a.url)).toEqual({ sku: "last-one", price: 35, in_stock: true });
+    expect(await lastOne(a.url)).toEqual({ sku: "last-one", price: 35, in_stock: true });
+    expect(await addOverHttp(b.url, "bob", "last-one", 1)).toEqual({ ok: true });
+    expect(await lastOne(a.url)).toEqual({ sku: "last-one", price: 35, in_stock: false });
+    expect(await lastOne(b.url)).toEqual({ sku: "last-one", price: 35, in_stock: false });
+
+    const db = openDatabase(path);
+    db.prepare("UPDATE prices SET price = 36 WHERE store_id = 'store-1' AND sku = 'last-one'").run();
+    db.close();
+    expect(await lastOne(a.url)).toEqual({ sku: "last-one", price: 36, in_stock: false });
+    expect(await lastOne(b.url)).toEqual({ sku: "last-one", price: 36, in_stock: false });
+
+    expect(await clearOverHttp(a.url, "bob")).toEqual({ ok: true });
+    expect(await lastOne(b.url)).toEqual({ sku: "last-one", price: 36, in_stock: true });
   }, SPAWNED_PROCESS_TIMEOUT_MS);
 });
 
