@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CONTRACT_CASES } from "vizochok-merchant-kit/testing";
 import { runContract } from "../../src/contract/run-contract.js";
 import { BASE_PATH, BREAKAGES, createBrokenMerchantServer, VARIANTS, type Variant } from "./broken-merchants.js";
-import { expectUnbrokenNotes, failedIds, itCatches, MEMORY_RESOLVED, runAgainst } from "./defect-runner.js";
+import { expectUnbrokenNotes, expectVariantNotes, failedIds, itCatches, MEMORY_RESOLVED, runAgainst } from "./defect-runner.js";
 import { OTHER_DEFECTS, SIGNATURE_DEFECTS } from "./defects.js";
 import { MEMORY_SECRET } from "./memory-merchant.js";
 import { listen } from "./serve.js";
@@ -22,6 +22,7 @@ describe("the contract suite against deliberately broken backends", () => {
     it(`passes every case on "${variant}", which the contract allows`, async () => {
       const report = await runAgainst(variant);
       expect(report.results.filter((r) => r.status !== "passed").map((r) => `${r.id}: ${r.message}`)).toEqual([]);
+      for (const result of report.results) expectVariantNotes(variant, result);
     }, 60_000);
   }
 
@@ -29,6 +30,8 @@ describe("the contract suite against deliberately broken backends", () => {
     const all = [...SIGNATURE_DEFECTS, ...OTHER_DEFECTS];
     const caught = new Set(all.flatMap((expectation) => expectation.fails));
     expect(CONTRACT_CASES.map((c) => c.id).filter((id) => !caught.has(id))).toEqual([]);
+    // A pinned message of another case is of a case the backend must fail.
+    expect(all.flatMap(({ defect, fails, alsoBecause = {} }) => Object.keys(alsoBecause).filter((id) => !fails.slice(1).includes(id)).map((id) => `${defect}: ${id}`))).toEqual([]);
     expect(all.map((expectation) => expectation.defect).sort()).toEqual(Object.keys(BREAKAGES).filter((defect) => defect !== "none").sort());
     const page = readFileSync(new URL("../../docs/contract-suite.md", import.meta.url), "utf8");
     expect(all.filter((expectation) => !page.includes(`| \`${expectation.defect}\` | `)).map((e) => e.defect)).toEqual([]);

@@ -42,6 +42,8 @@ export interface SignatureLooseness {
   /** Nothing is verified at all: any headers, or none, are taken as they come. */
   nothingVerified?: boolean;
   unsignedAccepted?: boolean;
+  /** The verifier is mounted on the other routes only: this one takes unsigned requests. */
+  unsignedAcceptedOn?: "products" | "cartGet";
   hmacIgnored?: boolean;
   noPastLimit?: boolean;
   noFutureLimit?: boolean;
@@ -64,8 +66,8 @@ interface Breakage {
   signature?: SignatureLooseness;
   /** Runs on the raw request before the kit sees it: may answer itself, or wait. */
   raw?(request: RawRequest, merchant: MemoryMerchant): RawAnswer | undefined | Promise<RawAnswer | undefined>;
-  /** Rewrites the kit's JSON answer to a request. */
-  rewrite?(request: RawRequest, answer: { status: number; json: unknown }): { status: number; json: unknown };
+  /** Rewrites the kit's JSON answer to a request, as JSON or as the text sent. */
+  rewrite?(request: RawRequest, answer: { status: number; json: unknown }): { status: number; json: unknown } | { status: number; text: string };
 }
 
 const json = (request: RawRequest): Record<string, unknown> | undefined => {
@@ -80,6 +82,24 @@ const isPath = (request: RawRequest, path: string) => request.url.split("?")[0] 
 const isAdd = (request: RawRequest) => request.method === "POST" && isPath(request, PATHS.cart) && json(request)?.action === "add";
 type Offer = { sku: string; price: number; in_stock: boolean; promo_price?: number };
 const offersOf = (answer: { json: unknown }) => ((answer.json as { products?: Offer[] } | undefined)?.products ?? []);
+const skusOf = (request: RawRequest) => (json(request)?.skus as string[] | undefined) ?? [];
+
+/** Each offer of a products answer to a request for more than one SKU passed through `change`. */
+const inBatches = (change: (offer: Offer) => Offer): NonNullable<Breakage["rewrite"]> => (request, answer) =>
+  isPath(request, PATHS.products) && skusOf(request).length > 1 ? { ...answer, json: { products: offersOf(answer).map(change) } } : answer;
+
+/** The first add to a session's cart takes 1 s in the handler; `keep` says whether its line stays. */
+const slowFirstAdd = (keep: boolean): HandlersStep => (h, merchant) => ({
+  ...h,
+  async add(request, context) {
+    const key = merchant.cartKey(request.store_id, request.session_id);
+    if (merchant.carts.has(key)) return h.add(request, context);
+    await delay(1_000);
+    const answer = await h.add(request, context);
+    if (!keep) merchant.carts.get(key)?.delete(request.sku);
+    return answer;
+  },
+});
 
 /** Every n-th request that `matches` waits `ms` first. */
 type RawStep = NonNullable<Breakage["raw"]>;
@@ -145,6 +165,8 @@ export const BREAKAGES = {
   // signature: a verifier in front of the kit that is loose in one way
   "no-signature-check": { signature: { nothingVerified: true } },
   "unsigned-requests-accepted": { signature: { unsignedAccepted: true } },
+  "unsigned-products-calls-accepted": { signature: { unsignedAcceptedOn: "products" } },
+  "unsigned-cart-get-accepted": { signature: { unsignedAcceptedOn: "cartGet" } },
   "hmac-never-compared": { signature: { hmacIgnored: true } },
   "stale-timestamps-accepted": { signature: { noPastLimit: true } },
   "future-timestamps-accepted": { signature: { noFutureLimit: true } },
@@ -242,6 +264,35 @@ export const BREAKAGES = {
     rewrite: (request, answer) =>
       isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => (o.promo_price === undefined ? o : { ...o, promo_price: -1 })) } } : answer,
   },
+  // A lookup that counts each SKU and keeps those asked once: a SKU asked twice is left out.
+  "repeated-skus-left-out": {
+    rewrite(request, answer) {
+      if (!isPath(request, PATHS.products)) return answer;
+      const skus = skusOf(request);
+      return { ...answer, json: { products: offersOf(answer).filter((o) => skus.indexOf(o.sku) === skus.lastIndexOf(o.sku)) } };
+    },
+  },
+  // Batches read an older price list than single lookups.
+  "batch-prices-from-another-list": { rewrite: inBatches((o) => ({ ...o, price: o.price + 1 })) },
+  // Batches read stock from a cache that counts 3 or fewer as none.
+  "low-stock-out-of-stock-in-batches": { rewrite: inBatches((o) => (CATALOG[o.sku]!.stock <= 3 ? { ...o, in_stock: false } : o)) },
+  // Batches skip the promotions table.
+  "batch-leaves-promotions-out": { rewrite: inBatches(({ promo_price: _promo, ...o }) => o) },
+  // No price is sent for a product that is sold out.
+  "price-null-when-out-of-stock": {
+    rewrite: (request, answer) =>
+      isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => (o.in_stock ? o : { ...o, price: null })) } } : answer,
+  },
+  // The answer built by hand, with a comma after the last offer.
+  "products-json-with-trailing-comma": {
+    rewrite: (request, answer) =>
+      isPath(request, PATHS.products) && answer.status === 200 ? { status: 200, text: `${JSON.stringify(answer.json).slice(0, -2)},]}` } : answer,
+  },
+  // The products database is down; an empty request is answered before it is asked.
+  "products-database-down-503": {
+    rewrite: (request, answer) =>
+      isPath(request, PATHS.products) && answer.status === 200 && skusOf(request).length > 0 ? { status: 503, json: { error: "database unavailable" } } : answer,
+  },
   // The offers keyed by SKU instead of listed.
   "products-as-an-object": {
     rewrite: (request, answer) =>
@@ -325,6 +376,11 @@ export const BREAKAGES = {
         : undefined;
     },
   },
+  // Sold out answered with the merchant's own word instead of "out_of_stock".
+  "out-of-stock-answered-sold-out": {
+    rewrite: (request, answer) =>
+      isAdd(request) && (answer.json as { reason?: unknown } | undefined)?.reason === "out_of_stock" ? { ...answer, json: { ok: false, reason: "sold_out" } } : answer,
+  },
   "stock-checked-per-cart": { flaws: { stockPerCart: true } },
   "stock-checked-then-reserved-unlocked": { flaws: { stockCheckRace: true } },
   "clear-keeps-stock-reserved": { flaws: { clearKeepsReservation: true } },
@@ -385,6 +441,16 @@ export const BREAKAGES = {
       },
     }),
   },
+  // A suggested item appended to every cart, answered as if the shopper had added it.
+  "cart-get-appends-a-suggestion": {
+    handlers: (h) => ({
+      ...h,
+      async cartGet(query, context) {
+        const answer = await h.cartGet(query, context);
+        return { items: [...answer.items, { sku: "bread-001", name: "bread-001", price: CATALOG["bread-001"]!.price, quantity: 1 }] };
+      },
+    }),
+  },
   // The cart GET reports each line under the SKU as the merchant's own system spells it.
   "cart-get-skus-uppercased": {
     handlers: (h) => ({
@@ -431,6 +497,8 @@ export const BREAKAGES = {
           : h.add(request, context),
     }),
   },
+  // The first add to a cart times out its write after 1 s: answered as if written, then rolled back.
+  "slow-first-add-rolled-back": { handlers: slowFirstAdd(false) },
   // A unique index on the delivery's signature, and the copy's insert crashes.
   "500-on-identical-copy": { raw: refuseCopies(500, "UNIQUE constraint failed: deliveries.signature") },
 } satisfies Record<string, Breakage>;
@@ -456,6 +524,9 @@ export const VARIANTS = {
     rewrite: (request, answer) =>
       isPath(request, PATHS.products) ? { ...answer, json: { products: offersOf(answer).map((o) => (o.sku === "milk-002" ? { ...o, price: 0 } : o)) } } : answer,
   },
+  // Creating a cart takes 1 s, so an identical copy of the first add arrives a second after it:
+  // the kit rightly answers it from the record, and the cart holds 1 for two ok answers.
+  "first-add-of-a-cart-slow": { handlers: slowFirstAdd(true) },
   // VIZOCHOK asks for at most 10 SKUs at once; a backend may refuse more.
   "batch-over-10-refused": {
     raw: (request) => (isPath(request, PATHS.products) && ((json(request)?.skus as unknown[] | undefined)?.length ?? 0) > 10 ? { status: 400, body: '{"error":"at most 10 skus"}' } : undefined),
@@ -511,7 +582,7 @@ export function createBrokenMerchantServer(defect: Defect | Variant, extra: Brea
     if (breakage.rewrite !== undefined && answer.headers.get("content-type")?.includes("json")) {
       const rewritten = breakage.rewrite(raw, { status, json: JSON.parse(body.toString("utf8")) });
       status = rewritten.status;
-      body = Buffer.from(JSON.stringify(rewritten.json));
+      body = Buffer.from("text" in rewritten ? rewritten.text : JSON.stringify(rewritten.json));
     }
     const headers: Record<string, string> = {};
     answer.headers.forEach((value, name) => (headers[name] = value));
@@ -544,7 +615,8 @@ function verifyLoosely(request: RawRequest, loose: SignatureLooseness): RawAnswe
     const sent = Number.parseInt(stamp ?? "", 10);
     timestamp = Number.isSafeInteger(sent) && sent >= 0 ? sent : now;
   } else if (signature === undefined || stamp === undefined) {
-    if (!(loose.unsignedAccepted && signature === undefined)) return refused;
+    const unverifiedRoute = loose.unsignedAcceptedOn !== undefined && isPath(request, PATHS[loose.unsignedAcceptedOn]);
+    if (!((loose.unsignedAccepted || unverifiedRoute) && signature === undefined)) return refused;
     timestamp = now;
   } else {
     const digits = loose.timestampSpacesStripped ? stamp.replace(/\s+/g, "") : stamp;

@@ -1,7 +1,8 @@
 // Which case must catch which defect. Each broken backend must fail every case in `fails`, and
 // nothing outside `fails` and `mayAlsoFail` (anything else would be a false alarm). `because`
 // pins the first line of the message of the first case in `fails`, the line a merchant reads: so
-// switching that check off, or emptying any part of what it says, fails a test.
+// switching that check off, or emptying any part of what it says, fails a test. `alsoBecause` pins
+// the first line of other cases in `fails` the same way.
 import { CONTRACT_CASES } from "vizochok-merchant-kit/testing";
 import type { Defect } from "./broken-merchants.js";
 
@@ -10,15 +11,27 @@ export interface DefectExpectation {
   fails: string[];
   mayAlsoFail?: string[];
   because?: RegExp;
+  alsoBecause?: Record<string, RegExp>;
 }
 
 const ids = (group: string) => CONTRACT_CASES.filter((c) => c.group === group).map((c) => c.id);
 /** Every case that reads a cart back after a rejected or an answered add. */
 const SIGNATURE = ids("signature");
+const PRODUCTS = ids("products");
 
 export const SIGNATURE_DEFECTS: DefectExpectation[] = [
   { defect: "no-signature-check", fails: SIGNATURE },
   { defect: "unsigned-requests-accepted", fails: ["signature.unsigned"] },
+  {
+    defect: "unsigned-products-calls-accepted",
+    fails: ["signature.unsigned"],
+    because: /^expected 401 \(or 400\/403\), got 200: verify X-VIZOCHOK-Signature on every webhook before reading the request$/m,
+  },
+  {
+    defect: "unsigned-cart-get-accepted",
+    fails: ["signature.unsigned"],
+    because: /^expected 401 \(or 400\/403\), got 200: verify X-VIZOCHOK-Signature on every webhook before reading the request$/m,
+  },
   {
     defect: "hmac-never-compared",
     fails: ["signature.wrong-secret", "signature.tampered-byte"],
@@ -82,6 +95,46 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
     mayAlsoFail: ["products.shape", "products.only-requested", "products.unknown-sku", "products.out-of-stock", "products.promo-below-price", "products.batch-of-10", "products.order-and-duplicates"],
     because: /^the answer has no "products" array$/m,
   },
+  {
+    defect: "repeated-skus-left-out",
+    fails: ["products.order-and-duplicates"],
+    because: /^milk-001 is answered when asked alone but left out when asked with others: answer every known SKU$/m,
+  },
+  // Each differs from a single lookup in one part of an offer only, and only in a batch.
+  {
+    defect: "batch-prices-from-another-list",
+    fails: ["products.order-and-duplicates"],
+    because: /^milk-001 is answered price 43\.5, promo 38\.9, in_stock true here but price 42\.5, promo 38\.9, in_stock true when asked alone: match offers to SKUs by "sku", not by position$/m,
+  },
+  {
+    defect: "low-stock-out-of-stock-in-batches",
+    fails: ["products.order-and-duplicates"],
+    because: /^milk-002 is answered price 39\.9, in_stock false here but price 39\.9, in_stock true when asked alone: match offers to SKUs by "sku", not by position$/m,
+  },
+  {
+    defect: "batch-leaves-promotions-out",
+    fails: ["products.order-and-duplicates"],
+    because: /^milk-001 is answered price 42\.5, in_stock true here but price 42\.5, promo 38\.9, in_stock true when asked alone: match offers to SKUs by "sku", not by position$/m,
+  },
+  {
+    defect: "price-null-when-out-of-stock",
+    fails: ["products.non-negative-numbers"],
+    // The others read the answer through the schema, which refuses a null price too.
+    mayAlsoFail: ["products.out-of-stock", "products.promo-below-price", "products.batch-of-10", "products.order-and-duplicates"],
+    because: /^milk-003: "price" is null; send a number ≥ 0 \(not a string\)$/m,
+  },
+  {
+    defect: "products-json-with-trailing-comma",
+    fails: ["products.non-negative-numbers", ...PRODUCTS.filter((id) => id !== "products.non-negative-numbers" && id !== "products.latency-p95")],
+    because: /^the answer has no "products" array$/m,
+    alsoBecause: { "products.shape": /^a products webhook: the body is not JSON$/m },
+  },
+  {
+    defect: "products-database-down-503",
+    fails: ["products.non-negative-numbers", ...PRODUCTS.filter((id) => id !== "products.non-negative-numbers")],
+    because: /^expected 200, got 503: a products webhook must be answered 200$/m,
+    alsoBecause: { "products.latency-p95": /^expected 200, got 503: a products webhook must be answered 200$/m },
+  },
   // cart
   {
     defect: "add-answered-201",
@@ -100,6 +153,11 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
   { defect: "out-of-stock-answered-quantity-exceeded", fails: ["cart.out-of-stock"], because: /^expected reason "out_of_stock", got "quantity_exceeded": nothing of outOfStockSku is left$/m },
   { defect: "500-on-malformed-json", fails: ["cart.malformed-bodies"], because: /^not JSON → 500, empty body → 500: answer 200 \{"ok":false,"reason":"missing_params"\} \(or a 4xx\); a 5xx makes VIZOCHOK retry$/m },
   { defect: "unknown-fields-refused", fails: ["cart.extra-field"], because: /^expected 200, got 400: a cart webhook must be answered 200$/m },
+  {
+    defect: "out-of-stock-answered-sold-out",
+    fails: ["cart.stock-across-shoppers", "cart.out-of-stock"],
+    because: /^a refused add of the limited SKU must say "quantity_exceeded" or "out_of_stock", not "sold_out"$/m,
+  },
   { defect: "stock-checked-per-cart", fails: ["cart.stock-across-shoppers"], because: /^\d+ shoppers were each told 1 × milk-002 was added, but only 3 are available \(limitedSku\.available\): check and reserve stock in one transaction, across every cart$/m },
   { defect: "stock-checked-then-reserved-unlocked", fails: ["cart.stock-across-shoppers"], because: /^\d+ shoppers were each told 1 × milk-002 was added, but only 3 are available \(limitedSku\.available\): check and reserve stock in one transaction, across every cart$/m },
   { defect: "clear-keeps-stock-reserved", fails: ["cart.stock-across-shoppers"], because: /^expected \{"ok":true\}: every cart holding milk-002 was cleared, so all 3 must be available again: release reserved stock on clear$/m },
@@ -156,6 +214,19 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
       "reliability.parallel-adds",
     ],
     because: /^after adding 2 × milk-001 the cart GET shows MILK-001 × 2, expected milk-001 × 2: read the cart from where the cart webhook writes it$/m,
+    alsoBecause: {
+      "cart.stock-across-shoppers": /^this shopper was told 1 × milk-002 was added, but the cart does not hold it$/m,
+      "reliability.duplicate-delivery":
+        /^two identical adds were answered ok 2 times but the cart holds 0: never answer ok for a change that was not made; an identical request within 1 s of the first, after its answer, is the shopper's new request \(apply it, or answer 409\)$/m,
+      "reliability.parallel-adds": /^20 adds answered ok but the cart holds 0: lost updates; make add an atomic increment$/m,
+    },
+  },
+  {
+    defect: "cart-get-appends-a-suggestion",
+    fails: ["cart-get.reflects-add", ...ids("cart-get").filter((id) => id !== "cart-get.reflects-add")],
+    // A rejected request's session reads back with the suggestion in it.
+    mayAlsoFail: SIGNATURE,
+    because: /^after adding 2 × milk-001 the cart GET shows milk-001 × 2, bread-001 × 1, expected milk-001 × 2: read the cart from where the cart webhook writes it$/m,
   },
   { defect: "500-on-other-store-cart-get", fails: ["cart-get.stores-isolated"], because: /^expected 200, got 500: a cart GET must be answered 200$/m },
   // reliability
@@ -165,9 +236,31 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
   { defect: "500-on-concurrent-adds", fails: ["reliability.parallel-adds"], because: /^\d+ of 20 parallel adds failed: serialize writes per cart \(a transaction or a row lock\)$/m },
   {
     defect: "adds-capped-at-10-per-line",
-    fails: ["reliability.parallel-adds"],
-    mayAlsoFail: ["cart.latency-p95"],
+    fails: ["reliability.parallel-adds", "cart.latency-p95"],
     because: /^only 10 of 20 parallel adds of 1 × milk-001 succeeded; inStockSku needs at least 20 in stock$/m,
+    alsoBecause: { "cart.latency-p95": /^expected \{"ok":true\}: inStockSku needs at least 20 in stock$/m },
+  },
+  {
+    defect: "slow-first-add-rolled-back",
+    // Every case that reads back, or acts on, a session's first add.
+    fails: [
+      "reliability.duplicate-delivery",
+      "reliability.parallel-adds",
+      "cart.remove",
+      "cart.extra-field",
+      "cart.stock-across-shoppers",
+      "cart-get.reflects-add",
+      "cart-get.reflects-update",
+      "cart-get.reflects-remove",
+      "cart-get.reflects-clear",
+      "cart-get.latency-p95",
+    ],
+    because: /^the re-delivery was answered ok but the cart holds none of it$/m,
+    alsoBecause: {
+      "cart.remove": /^expected \{"ok":true\}: the item was just added$/m,
+      "cart.extra-field": /^the add was answered ok but the cart does not hold 1 × milk-001$/m,
+      "cart-get.reflects-update": /^expected \{"ok":true\}: the item is in the cart$/m,
+    },
   },
   { defect: "500-on-identical-copy", fails: ["reliability.duplicate-delivery"], because: /^an identical add right after the first was answered got 500: run it \(a shopper adding the same product again\) or refuse it with 409$/m },
 ];

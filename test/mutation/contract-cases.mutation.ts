@@ -12,7 +12,7 @@ import { createContractClient, type ContractClient } from "../../src/contract/cl
 import type { ContractCase } from "../../src/contract/contract-case.js";
 import { runCase, type CaseResult } from "../../src/contract/run-contract.js";
 import { BASE_PATH, createBrokenMerchantServer, VARIANTS, type Defect, type Variant } from "../contract/broken-merchants.js";
-import { expectProblemNamed, expectUnbrokenNotes, MEMORY_RESOLVED } from "../contract/defect-runner.js";
+import { expectProblemNamed, expectUnbrokenNotes, expectVariantNotes, MEMORY_RESOLVED } from "../contract/defect-runner.js";
 import { OTHER_DEFECTS, SIGNATURE_DEFECTS } from "../contract/defects.js";
 import { MEMORY_SECRET } from "../contract/memory-merchant.js";
 import { listen } from "../contract/serve.js";
@@ -79,14 +79,16 @@ for (const contractCase of CONTRACT_CASES.filter((c) => GROUPS === undefined || 
       const variants = Object.keys(VARIANTS) as Variant[];
       const results = await Promise.all(variants.map((variant) => runOn(contractCase, variant)));
       expect(results.flatMap((result, index) => (result.status === "passed" ? [] : [`${variants[index]}: ${result.message}`]))).toEqual([]);
+      results.forEach((result, index) => expectVariantNotes(variants[index]!, result));
     });
 
-    for (const { defect, fails, because } of EXPECTATIONS.filter((expectation) => expectation.fails.includes(id))) {
+    for (const { defect, fails, because, alsoBecause = {} } of EXPECTATIONS.filter((expectation) => expectation.fails.includes(id))) {
       it(`fails on "${defect}"`, async () => {
         const result = await runOn(contractCase, defect);
         expect(result.status).toBe("failed");
         expectProblemNamed(result.message);
-        if (because !== undefined && fails[0] === id) expect(result.message).toMatch(because);
+        const pinned = fails[0] === id ? because : alsoBecause[id];
+        if (pinned !== undefined) expect(result.message).toMatch(pinned);
       });
     }
 

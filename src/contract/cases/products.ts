@@ -13,7 +13,7 @@ async function products(context: ContractContext, skus: string[]): Promise<{ off
 /** Every SKU the config names, for the cases that look at several answers at once. */
 function knownSkus(context: ContractContext): string[] {
   const { inStockSku, outOfStockSku, limitedSku } = context.config;
-  return [...new Set([inStockSku, ...(outOfStockSku === undefined ? [] : [outOfStockSku]), ...(limitedSku === undefined ? [] : [limitedSku.sku])])];
+  return [...new Set([inStockSku, outOfStockSku, limitedSku?.sku].filter((sku) => sku !== undefined))];
 }
 
 function expectOnlyRequested(reply: WebhookReply, offers: ProductOffer[], requested: string[]): void {
@@ -89,7 +89,8 @@ export const productsCases: ContractCase[] = [
           const value = offer[field];
           // No promotion: the field left out, or null (which the contract reads as left out).
           if (field === "promo_price" && (value === undefined || value === null)) continue;
-          if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+          // Number.isFinite is false for anything but a number, so "42.5" is refused here too.
+          if (!Number.isFinite(value) || (value as number) < 0) {
             fail(reply, `${String(offer.sku)}: "${field}" is ${JSON.stringify(value)}; send a number ≥ 0 (not a string)`);
           }
         }
