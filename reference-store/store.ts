@@ -91,8 +91,8 @@ interface LineRow {
 }
 
 /**
- * A change releases at most this many other shoppers' expired carts, oldest first; the rest go
- * with the next changes. Releasing all at once made the first change after a quiet hour pay for
+ * A change, a products webhook or a cart GET releases at most this many other shoppers' expired
+ * carts, oldest first; the rest go with the next ones. Releasing all at once made the first change after a quiet hour pay for
  * every cart that expired meanwhile (3,000 carts: 111 ms of CPU in one request; with batches of
  * 32, each of the next adds takes 1–2 ms).
  */
@@ -188,14 +188,17 @@ export function createStore(options: StoreOptions): SqliteStore {
     return expired.length;
   }
 
-  const releaseExpiredTransaction = db.transaction(() => releaseExpired(now()));
+  const releaseExpiredTransaction = db.transaction((limit: number) => releaseExpired(now(), limit));
 
   // No cart can expire before the oldest one does, and carts only ever get newer (a write stamps
   // the current time), so until then a read needs no look at the carts table at all.
   let nextExpiryAt = -Infinity;
 
-  /** Reads only pay for a write transaction when something has actually expired. */
-  function releaseExpiredBeforeRead(): number {
+  /**
+   * Reads only pay for a write transaction when something has actually expired. Releases at most
+   * `limit` carts, oldest first (-1: all); returns how many.
+   */
+  function releaseExpiredBeforeRead(limit = -1): number {
     const at = now();
     if (at < nextExpiryAt) return 0;
     const oldest = statements.oldestCart.get() ?? null;
@@ -204,7 +207,7 @@ export function createStore(options: StoreOptions): SqliteStore {
       return 0;
     }
     nextExpiryAt = -Infinity;
-    return releaseExpiredTransaction.immediate();
+    return releaseExpiredTransaction.immediate(limit);
   }
 
   /**
@@ -251,15 +254,25 @@ export function createStore(options: StoreOptions): SqliteStore {
   // change in this process or another, a price update, an audit batch. See read-cache.ts.
   const offers = createReadCache<OfferAnswerRow>(db);
 
+  /** The offers asked for, in the order asked, unknown SKUs left out. */
+  function answerProducts(request: ProductsRequest): ProductsResponse {
+    const products: ProductOffer[] = [];
+    for (const row of offers.read(request.store_id, [...new Set(request.skus)], loadOffers)) {
+      if (row !== undefined) products.push(toProductOffer(row));
+    }
+    return { products };
+  }
+
   return {
     products(request) {
+      // A batch, as a change releases. Stock that expired carts still hold counts as free, so an
+      // offer that reads out of stock while some are left releases them all and is read again:
+      // the answer is the one releasing them all first would give.
+      const more = releaseExpiredBeforeRead(RELEASE_BATCH) === RELEASE_BATCH;
+      const answer = answerProducts(request);
+      if (!more || answer.products.every((offer) => offer.in_stock)) return answer;
       releaseExpiredBeforeRead();
-      // In the order asked, unknown SKUs left out.
-      const products: ProductOffer[] = [];
-      for (const row of offers.read(request.store_id, [...new Set(request.skus)], loadOffers)) {
-        if (row !== undefined) products.push(toProductOffer(row));
-      }
-      return { products };
+      return answerProducts(request);
     },
 
     add(request, deadline) {
@@ -328,10 +341,11 @@ export function createStore(options: StoreOptions): SqliteStore {
     },
 
     cart(query) {
-      releaseExpiredBeforeRead();
+      // The query leaves expired carts out, released or not: a batch keeps the read short.
+      releaseExpiredBeforeRead(RELEASE_BATCH);
       return toStoreCart(statements.cartItems.all(query.store_id, query.session_id, now() - ttlMs));
     },
 
-    releaseExpiredCarts: releaseExpiredBeforeRead,
+    releaseExpiredCarts: () => releaseExpiredBeforeRead(),
   };
 }

@@ -1,4 +1,4 @@
-// A change releases other shoppers' expired carts in batches (32, oldest first) rather than all at
+// A change or a webhook read releases other shoppers' expired carts in batches (32, oldest first) rather than all at
 // once, and answers as if every expired cart had been released first.
 import { describe, expect, it } from "vitest";
 import { Catalog } from "../../reference-store/catalog.js";
@@ -68,5 +68,65 @@ describe("createStore(): expired carts released by changes", () => {
     expect(line).toBe(1);
     expect(carts().filter((session) => session === "late")).toHaveLength(1);
     expect(reservationMismatches(db)).toEqual([]);
+  });
+});
+
+describe("createStore(): expired carts released by reads", () => {
+  const products = { store_id: "store-1", skus: ["milk"] };
+
+  it("a cart GET releases the 32 oldest expired carts; an expired cart reads empty whether released or not", () => {
+    const { db, store, carts, reserved } = storeWithExpiredCarts();
+    expect(store.cart({ store_id: "store-1", session_id: "old-99" })).toEqual({ items: [], total: 0 });
+    expect(carts()).toEqual(Array.from({ length: 68 }, (_, i) => `old-${32 + i}`));
+    expect(reserved()).toBe(68);
+    expect(reservationMismatches(db)).toEqual([]);
+    for (let i = 0; i < 3; i++) store.cart({ store_id: "store-1", session_id: "old-0" });
+    expect(carts()).toEqual([]);
+    expect(reserved()).toBe(0);
+  });
+
+  it("a products read that finds stock releases only the batch", () => {
+    const { db, store, carts, reserved } = storeWithExpiredCarts(200);
+    expect(store.products(products)).toEqual({ products: [{ sku: "milk", price: 40, in_stock: true }] });
+    expect(carts()).toHaveLength(68);
+    expect(reserved()).toBe(68);
+    expect(reservationMismatches(db)).toEqual([]);
+  });
+
+  it("a products read that finds an offer out of stock while expired carts are left releases them all and answers in stock", () => {
+    const db = openDatabase(":memory:");
+    defer(() => db.close());
+    seedCatalog(
+      db,
+      Catalog.parse({
+        stores: [{ store_id: "store-1", name: "Test Market 1" }],
+        products: [
+          { sku: "bread", name: "Bread", category_path: "Bakery > Bread" },
+          { sku: "milk", name: "Milk 1 l", category_path: "Dairy > Milk" },
+        ],
+        offers: [
+          { store_id: "store-1", sku: "bread", price: 20, stock: 100 },
+          { store_id: "store-1", sku: "milk", price: 40, stock: 1 },
+        ],
+      }),
+    );
+    const clock = createClock();
+    const store = createStore({ db, now: clock.now, cartTtlMs: TTL });
+    // The 40 oldest carts hold bread; the last milk is in a later one, outside the first batch.
+    for (let i = 0; i < 40; i++) {
+      expect(store.add({ ...add(`bread-${i}`), sku: "bread" })).toEqual({ ok: true });
+      clock.advance(1);
+    }
+    expect(store.add(add("milk-holder"))).toEqual({ ok: true });
+    clock.advance(TTL);
+    expect(store.products(products)).toEqual({ products: [{ sku: "milk", price: 40, in_stock: true }] });
+    expect(db.prepare("SELECT count(*) FROM carts").pluck().get()).toBe(0);
+    expect(reservationMismatches(db)).toEqual([]);
+  });
+
+  it("releaseExpiredCarts() still releases every expired cart at once", () => {
+    const { store, carts } = storeWithExpiredCarts();
+    expect(store.releaseExpiredCarts()).toBe(100);
+    expect(carts()).toEqual([]);
   });
 });
