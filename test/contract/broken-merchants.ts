@@ -367,6 +367,15 @@ export const BREAKAGES = {
       }
     },
   },
+  // An error handler that turns every validation failure into a 500.
+  "validation-errors-answered-500": {
+    rewrite(request, answer) {
+      const reason = (answer.json as { reason?: unknown } | undefined)?.reason;
+      return request.method === "POST" && isPath(request, PATHS.cart) && (reason === "missing_params" || reason === "missing_sku")
+        ? { status: 500, json: { error: "ValidationError" } }
+        : answer;
+    },
+  },
   "unknown-fields-refused": {
     raw(request) {
       const known = ["action", "store_id", "session_id", "sku", "quantity", "name", "price"];

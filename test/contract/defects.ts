@@ -152,6 +152,12 @@ export const OTHER_DEFECTS: DefectExpectation[] = [
   { defect: "quantity-exceeded-answered-out-of-stock", fails: ["cart.quantity-exceeded"], because: /^expected reason "quantity_exceeded", got "out_of_stock": only 3 can be added \(limitedSku\.available\)$/m },
   { defect: "out-of-stock-answered-quantity-exceeded", fails: ["cart.out-of-stock"], because: /^expected reason "out_of_stock", got "quantity_exceeded": nothing of outOfStockSku is left$/m },
   { defect: "500-on-malformed-json", fails: ["cart.malformed-bodies"], because: /^not JSON → 500, empty body → 500: answer 200 \{"ok":false,"reason":"missing_params"\} \(or a 4xx\); a 5xx makes VIZOCHOK retry$/m },
+  {
+    defect: "validation-errors-answered-500",
+    fails: ["cart.malformed-bodies", "cart.add-missing-sku"],
+    because:
+      /^not JSON → 500, empty body → 500, JSON null → 500, a JSON array → 500, no action → 500, unknown action → 500, sku is a number → 500, quantity is a string → 500, negative quantity → 500, no session_id → 500: answer 200 \{"ok":false,"reason":"missing_params"\} \(or a 4xx\); a 5xx makes VIZOCHOK retry$/m,
+  },
   { defect: "unknown-fields-refused", fails: ["cart.extra-field"], because: /^expected 200, got 400: a cart webhook must be answered 200$/m },
   {
     defect: "out-of-stock-answered-sold-out",
