@@ -1,14 +1,19 @@
 // What the core's modules make once, when they load: the default paths and the answers routing
 // hands back, the JSON headers, the Content-Type pattern, the answer check's fast paths,
-// node:crypto and its key caches, the hex digit table. Each test loads the modules afresh
+// node:crypto and its key caches, the hex digit table, the drain bounds. Each test loads the modules afresh
 // (vi.resetModules, then import) and checks what a caller of that load sees. The mutation run
 // (test/mutation) switches a mutant on before a test's body runs, so a value made at load is
 // checked with the mutant in place only by a load inside the test.
 import { createHmac } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import * as z from "zod/mini";
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
 
 async function load<T>(importer: () => Promise<T>): Promise<T> {
   vi.resetModules();
@@ -170,5 +175,27 @@ describe("decodeHex(), as loaded", () => {
     expect(decodeHex("sha00Ff7a", 3, into)).toBe(true);
     expect([...into]).toEqual([0x00, 0xff, 0x7a]);
     expect(decodeHex("sha00ff7", 3, into)).toBeUndefined();
+  });
+});
+
+describe("the drain bounds, as loaded", () => {
+  it("a refused body is read and thrown away up to exactly 1 MiB; a byte more, or 1 s without its end, is given up", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const { DRAIN_LIMITS, discardNodeBody } = await load(() => import("../../src/read-body.js"));
+    const drain = (body?: Buffer) => {
+      const request = Object.assign(new PassThrough(), { complete: false });
+      const ended = discardNodeBody(request as unknown as IncomingMessage, DRAIN_LIMITS);
+      if (body !== undefined) request.end(body);
+      return ended;
+    };
+    expect(await drain(Buffer.alloc(1024 * 1024))).toBe(true);
+    expect(await drain(Buffer.alloc(1024 * 1024 + 1))).toBe(false);
+    let stalled: boolean | undefined;
+    void drain().then((ended) => (stalled = ended));
+    vi.advanceTimersByTime(999);
+    await Promise.resolve();
+    expect(stalled).toBeUndefined();
+    vi.advanceTimersByTime(1);
+    await vi.waitFor(() => expect(stalled).toBe(false));
   });
 });
