@@ -5,6 +5,7 @@
 //   strace -f -y -T -e trace=fsync,fdatasync,access,faccessat,faccessat2 -o trace.txt \
 //     node --import tsx test/bench/wal-fsyncs.ts                  # the store as it runs
 //   STORE_CHECKPOINTS=sqlite strace … node --import tsx test/bench/wal-fsyncs.ts   # SQLite's own
+//   STORE_SYNCHRONOUS=FULL strace … node --import tsx test/bench/wal-fsyncs.ts     # a WAL sync per commit
 //
 // The lines between the look-ups of "wal-fsyncs-start" and "wal-fsyncs-end" are the adds; the
 // process's first thread is the request thread. `N=…` sets the count (default 1,000).
@@ -25,6 +26,10 @@ const seed = Catalog.parse({ ...fixture, offers: fixture.offers.map((offer) => (
 // A database passed in keeps SQLite's own checkpoints; one the app opens gets the checkpointer.
 const where = process.env.STORE_CHECKPOINTS === "sqlite" ? { db: openDatabase(path) } : { databasePath: path };
 const store = createStoreApp({ ...where, secret: BENCH_SECRET, seed, logger: silentLogger });
+// The request connection's setting; the checkpointer thread keeps NORMAL (a checkpoint syncs anyway).
+const synchronous = process.env.STORE_SYNCHRONOUS ?? "NORMAL";
+if (synchronous !== "NORMAL" && synchronous !== "FULL") throw new Error(`STORE_SYNCHRONOUS must be NORMAL or FULL, not ${synchronous}`);
+store.db.pragma(`synchronous = ${synchronous}`);
 const server = store.app.listen(0, "127.0.0.1");
 await new Promise((resolve) => server.once("listening", resolve));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/vizochok/cart`;
