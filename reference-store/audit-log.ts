@@ -1,6 +1,7 @@
 import type { Database } from "better-sqlite3";
 import type { CartResponse, WebhookContext, WebhookHandlers, WebhookLogger } from "vizochok-merchant-kit";
 import { createJsonLogger } from "./json-logger.js";
+import { skipChanges } from "./read-cache.js";
 
 export type AuditOutcome = "ok" | "rejected" | "failed" | "deadline_exceeded";
 
@@ -94,8 +95,10 @@ export function createAuditLog(db: Database, options: AuditLogOptions = {}): Aud
     const rows = pending;
     pending = [];
     try {
-      if (db.open) insertBatch(rows);
-      else throw new Error("the database is closed");
+      if (!db.open) throw new Error("the database is closed");
+      insertBatch(rows);
+      // One row changed per insert, none of them an offer: the products cache stays.
+      skipChanges(db, rows.length);
     } catch (error) {
       logger.error(
         { rows: rows.length, err: error instanceof Error ? error.message : String(error) },

@@ -14,14 +14,27 @@ export interface ReadCache<T> {
   read(scope: string, keys: readonly string[], load: (scope: string, keys: string[]) => Map<string, T>): (T | undefined)[];
 }
 
+/** Every read cache on a connection, so a writer can say which of its changes they may ignore. */
+const cachesOf = new WeakMap<Database, Set<{ skip(count: number): void }>>();
+
+/**
+ * Tells every read cache on `db` that the next `count` row changes made on it touch no row a
+ * cache keeps: the audit log's batches, which would otherwise empty the caches every second.
+ * Only an exact count is forgiven; a single other change on the connection still empties them.
+ */
+export function skipChanges(db: Database, count: number): void {
+  for (const cache of cachesOf.get(db) ?? []) cache.skip(count);
+}
+
 /**
  * Rows read from the database, kept until anything in it may have changed. Before answering from
  * memory it runs one statement that reads no table, `SELECT total_changes(), data_version FROM
  * pragma_data_version`: `data_version` moves when another connection commits (another process
  * on the file, or another connection in this one), and `total_changes()` when this connection
- * inserts, updates or deletes a row (the store's own changes, its audit rows, or anyone else's
- * statement on the same connection). Either one empties the cache. Inside an open transaction
- * nothing is kept: its rows may yet be rolled back, which moves neither counter.
+ * inserts, updates or deletes a row (the store's own changes, or anyone else's statement on the
+ * same connection). Either one empties the cache, except for changes announced with
+ * `skipChanges`. Inside an open transaction nothing is kept: its rows may yet be rolled back,
+ * which moves neither counter.
  *
  * @example
  * const cache = createReadCache<Offer>(db);
@@ -32,22 +45,29 @@ export function createReadCache<T>(db: Database, options: ReadCacheOptions = {})
   const version = db.prepare<[], [number, number]>("SELECT total_changes(), data_version FROM pragma_data_version").raw();
   let changes = Number.NaN;
   let dataVersion = Number.NaN;
+  // Changes announced with `skipChanges` since the last look.
+  let skipped = 0;
   let scopes = new Map<string, Map<string, T | null>>();
   let size = 0;
 
   /** Whether the database may have changed since the last look. Must run before the rows are read. */
   function changed(): boolean {
     const [nowChanges, nowDataVersion] = version.get()!;
-    if (nowChanges === changes && nowDataVersion === dataVersion) return false;
+    const same = nowChanges === changes + skipped && nowDataVersion === dataVersion;
     changes = nowChanges;
     dataVersion = nowDataVersion;
-    return true;
+    skipped = 0;
+    return !same;
   }
 
   function empty(): void {
     scopes = new Map();
     size = 0;
   }
+
+  let caches = cachesOf.get(db);
+  if (caches === undefined) cachesOf.set(db, (caches = new Set()));
+  caches.add({ skip: (count) => void (skipped += count) });
 
   return {
     read(scope, keys, load) {

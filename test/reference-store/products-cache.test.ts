@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import fc from "fast-check";
+import { silentLogger } from "vizochok-merchant-kit";
 import { describe, expect, it } from "vitest";
+import { createAuditLog, type AuditEntry } from "../../reference-store/audit-log.js";
 import { openDatabase, prepareDatabase } from "../../reference-store/database.js";
 import { createReadCache } from "../../reference-store/read-cache.js";
 import { seedCatalog } from "../../reference-store/seed.js";
@@ -89,6 +91,35 @@ describe("store.products() between changes", () => {
     expect(ask(store, ["chips"])[0]?.price).toBe(91);
     db.prepare("UPDATE stock SET on_hand_milli = 0 WHERE store_id = 'store-1' AND sku = 'chips'").run();
     expect(ask(store, ["chips"])[0]?.in_stock).toBe(false);
+  });
+
+  it("keeps its offers over an audit batch written on its connection, and not over a change with it", () => {
+    const { db, executed } = seededFile();
+    const store = createStore({ db });
+    const audit = createAuditLog(db, { logger: silentLogger });
+    const row = (n: number): AuditEntry => ({
+      at: n,
+      request_id: `r${n}`,
+      kind: "products",
+      action: null,
+      store_id: "store-1",
+      session_id: null,
+      sku: "chips",
+      quantity: null,
+      outcome: "ok",
+      reason: null,
+      latency_ms: 0,
+    });
+    expect(ask(store, ["chips"])[0]?.price).toBe(89.9);
+    for (let n = 0; n < 3; n++) audit.defer(row(n));
+    audit.flush();
+    expect(ask(store, ["chips"])[0]?.price).toBe(89.9);
+    expect(offerQueries(executed)).toBe(1);
+    audit.defer(row(3));
+    audit.flush();
+    db.prepare("UPDATE prices SET price = 91 WHERE store_id = 'store-1' AND sku = 'chips'").run();
+    expect(ask(store, ["chips"])[0]?.price).toBe(91);
+    expect(db.prepare("SELECT COUNT(*) FROM webhook_audit").pluck().get()).toBe(4);
   });
 
   it("keeps nothing read inside a transaction that is then rolled back", () => {
