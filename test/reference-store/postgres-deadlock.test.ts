@@ -79,14 +79,27 @@ if (schema.skipReason === undefined) {
       expect(await postgresReservationMismatches(schema.sql)).toEqual([]);
     });
 
-    it("with the budget spent by then, the add is not run again: the deadline error, nothing committed", async () => {
+    it("without a deadline, an add aborted by the deadlock is run again too", async () => {
+      const store = createPostgresStore({ pool });
+      const { adding, other } = await deadlock(cartLock("s-no-deadline"), () =>
+        store.add({ action: "add", store_id: "store-1", session_id: "s-no-deadline", sku: "milk", quantity: 1 }),
+      );
+      await other.query("ROLLBACK");
+      await other.end();
+      expect(await adding).toEqual({ answer: { ok: true } });
+      expect(checkouts).toBe(2);
+      expect(await line("s-no-deadline")).toEqual([1_000]);
+    });
+
+    it("with only the margin (150 ms) left by then, the add is not run again: the deadline error, nothing committed", async () => {
       // The store's clock jumps while its transaction waits, as if the wait had used the budget.
-      let skew = 0;
-      const store = createPostgresStore({ pool, now: () => Date.now() + skew });
+      const start = Date.now();
+      let clock = start;
+      const store = createPostgresStore({ pool, now: () => clock });
       const { adding, other } = await deadlock(
         cartLock("s-late"),
-        () => store.add({ action: "add", store_id: "store-1", session_id: "s-late", sku: "milk", quantity: 1 }, Date.now() + 4_500),
-        () => void (skew = 4_400),
+        () => store.add({ action: "add", store_id: "store-1", session_id: "s-late", sku: "milk", quantity: 1 }, start + 4_500),
+        () => void (clock = start + 4_350),
       );
       await other.query("ROLLBACK");
       await other.end();
