@@ -122,6 +122,33 @@ if (schema.skipReason === undefined) {
     });
   });
 
+  describe("createPostgresReplayGuard(): its statements", () => {
+    it("prepares each statement once per connection, by name", async () => {
+      const single = schema.pool(1);
+      let clock = T0;
+      const guard = createPostgresReplayGuard({ pool: single, now: () => clock });
+      const claim = async (overrides: Partial<ReplayDelivery> = {}) => {
+        const seen = await guard.begin(delivery(overrides));
+        if (seen.state !== "new") throw new Error(`expected new, got ${seen.state}`);
+        return seen.claim;
+      };
+      const first = await claim({ key: "1.a" });
+      const tx = await single.connect();
+      await tx.query("BEGIN");
+      await guard.commitAnswer(tx, first, { status: 200, body: "{}" });
+      await tx.query("COMMIT");
+      tx.release();
+      await guard.release(await claim({ key: "2.b" }));
+      await guard.complete(await claim({ key: "3.c", expiresAt: T0 + 1_000 }), { status: 200, body: "{}" });
+      await claim({ key: "4.d" });
+      clock += 5_000;
+      await claim({ key: "4.d" });
+      await claim({ key: "3.c" });
+      const { rows: prepared } = await single.query<{ name: string }>("SELECT name FROM pg_prepared_statements ORDER BY name COLLATE \"C\"");
+      expect(prepared.map((row) => row.name)).toEqual(["guard.commitAnswer", "guard.complete", "guard.find", "guard.reclaim", "guard.release", "guard.restart", "guard.start"]);
+    });
+  });
+
   describe("createPostgresReplayGuard(): two instances at once", () => {
     let clock = T0;
     beforeEach(() => void (clock = T0));

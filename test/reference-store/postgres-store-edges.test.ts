@@ -58,6 +58,16 @@ if (schema.skipReason === undefined) {
     });
   });
 
+  describe("the PostgreSQL store: its statements", () => {
+    it("prepares each statement once per connection, by name", async () => {
+      const single = schema.pool(1);
+      const store = createPostgresStore({ pool: single, now: () => T0 });
+      expect(await store.add({ action: "add", ...S1, sku: "milk" }, T0 + 4_500)).toEqual({ ok: true });
+      const { rows: prepared } = await single.query<{ name: string }>("SELECT name FROM pg_prepared_statements ORDER BY name COLLATE \"C\"");
+      expect(prepared.map((row) => row.name)).toEqual(["store.addToLine", "store.budget", "store.cartState", "store.lockCart", "store.offer", "store.reserve"]);
+    });
+  });
+
   describe("the PostgreSQL store: idle carts", () => {
     it("keeps a cart idle for 1 h less 1 ms by default, and releases it at 1 h", async () => {
       let clock = T0;
