@@ -36,38 +36,39 @@ describe("createSqliteReplayGuard({ abandonAfterMs })", () => {
   });
 });
 
-describe("createSqliteReplayGuard({ sweepRows })", () => {
+describe("createSqliteReplayGuard({ sweepEvery, sweepRows })", () => {
   const expiries = () => db.prepare<[], number>("SELECT expires_at FROM replay_guard ORDER BY expires_at").pluck().all();
 
-  it("each new delivery deletes at most 4 expired rows by default, oldest first", () => {
+  it("every 8th new delivery deletes at most 32 expired rows by default, oldest first", () => {
     const guard = createSqliteReplayGuard({ db, now: clock.now });
     const start = clock.now();
-    for (let i = 0; i < 10; i++) guard.begin(delivery(`old-${i}`, start + 100 + i));
+    for (let i = 0; i < 40; i++) guard.begin(delivery(`old-${i}`, start + 100 + i));
     clock.advance(1_000);
-    guard.begin(delivery("fresh-0", clock.now() + 1_000));
-    expect(expiries()).toEqual([...[4, 5, 6, 7, 8, 9].map((i) => start + 100 + i), clock.now() + 1_000]);
-    guard.begin(delivery("fresh-1", clock.now() + 1_000));
-    expect(expired()).toBe(2);
-    guard.begin(delivery("fresh-2", clock.now() + 1_000));
+    for (let i = 0; i < 7; i++) guard.begin(delivery(`fresh-${i}`, clock.now() + 1_000));
+    // 47 new deliveries so far, the last sweep at the 40th, before anything had expired.
+    expect(expired()).toBe(40);
+    guard.begin(delivery("fresh-7", clock.now() + 1_000));
+    expect(expiries().slice(0, 8)).toEqual(Array.from({ length: 8 }, (_, i) => start + 132 + i));
+    for (let i = 8; i < 16; i++) guard.begin(delivery(`fresh-${i}`, clock.now() + 1_000));
     expect(expired()).toBe(0);
-    expect(rows()).toBe(3);
+    expect(rows()).toBe(16);
   });
 
-  it("deletes no more than the sweepRows given in one claim's transaction", () => {
-    const guard = createSqliteReplayGuard({ db, now: clock.now, sweepRows: 2 });
-    for (let i = 0; i < 7; i++) guard.begin(delivery(`old-${i}`, clock.now() + 1_000));
+  it("deletes no more than the sweepRows given in one sweep, on the sweepEvery-th delivery", () => {
+    const guard = createSqliteReplayGuard({ db, now: clock.now, sweepEvery: 2, sweepRows: 2 });
+    for (let i = 0; i < 8; i++) guard.begin(delivery(`old-${i}`, clock.now() + 1_000));
     clock.advance(1_000);
     const counts: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 10; i++) {
       guard.begin(delivery(`fresh-${i}`, clock.now() + 1_000));
       counts.push(expired());
     }
-    expect(counts).toEqual([5, 3, 1, 0, 0]);
-    expect(rows()).toBe(5);
+    expect(counts).toEqual([8, 6, 6, 4, 4, 2, 2, 0, 0, 0]);
+    expect(rows()).toBe(10);
   });
 
   it("never deletes a row still inside its window: one expiring a millisecond from now stays, one expiring now goes", () => {
-    const guard = createSqliteReplayGuard({ db, now: clock.now, sweepRows: 100 });
+    const guard = createSqliteReplayGuard({ db, now: clock.now, sweepEvery: 1, sweepRows: 100 });
     const at = clock.now() + 1_000;
     guard.begin(delivery("expires-now", at));
     guard.begin(delivery("expires-next-ms", at + 1));
@@ -84,30 +85,34 @@ describe("createSqliteReplayGuard({ sweepRows })", () => {
     expect(expiries()[0]).toBe(at + 300_000);
   });
 
-  it("refuses a sweepRows that is not a whole number of at least 1", () => {
-    for (const sweepRows of [0, -1, 2.5, Number.NaN]) {
-      expect(() => createSqliteReplayGuard({ db, sweepRows })).toThrow(`sweepRows must be a whole number of rows, at least 1; got ${sweepRows}`);
+  it("refuses a sweepEvery or sweepRows that is not a whole number of at least 1", () => {
+    for (const value of [0, -1, 2.5, Number.NaN]) {
+      expect(() => createSqliteReplayGuard({ db, sweepEvery: value })).toThrow(`sweepEvery must be a whole number, at least 1; got ${value}`);
+      expect(() => createSqliteReplayGuard({ db, sweepRows: value })).toThrow(`sweepRows must be a whole number, at least 1; got ${value}`);
     }
   });
 });
 
 describe("createSqliteReplayGuard() on a table of 15,000 entries, a third of them expired", () => {
-  it("each claim deletes at most its 4 rows, and the expired ones are all gone after 1,250 claims", () => {
+  it("only every 8th claim deletes, at most 32 rows, and the expired ones are all gone after 1,256 claims", () => {
     const insert = db.prepare("INSERT INTO replay_guard (key, path, claim, arrived_at, claimed_at, expires_at) VALUES (?, '/cart', '', 0, 0, ?)");
     const start = clock.now();
     db.transaction(() => {
       for (let i = 0; i < 15_000; i++) insert.run(`k${i}`, i % 3 === 0 ? start - 1 - (i % 1_000) : start + 300_000 + i);
     })();
     const guard = createSqliteReplayGuard({ db, now: clock.now });
-    let most = 0;
-    for (let i = 0; i < 1_250; i++) {
+    const deleted: number[] = [];
+    for (let i = 0; i < 1_256; i++) {
       const before = rows();
       guard.begin(delivery(`fresh-${i}`, clock.now() + 300_000));
-      most = Math.max(most, before + 1 - rows());
+      deleted.push(before + 1 - rows());
     }
-    expect(most).toBe(4);
+    // 5,000 expired: 156 sweeps of 32 and one of 8.
+    expect(deleted.filter((n, i) => (i + 1) % 8 !== 0 && n !== 0)).toEqual([]);
+    expect(deleted.filter((n) => n === 32)).toHaveLength(156);
+    expect(deleted.at(-1)).toBe(8);
     expect(expired()).toBe(0);
-    expect(rows()).toBe(10_000 + 1_250);
+    expect(rows()).toBe(10_000 + 1_256);
   });
 });
 

@@ -28,7 +28,7 @@ describe("createSqliteReplayGuard()", () => {
   const delivery = (key: string, expiresAt: number) => ({ key, path: "/cart", expiresAt, ageMs: 0, identical: "apply" as const });
 
   it("deletes expired entries as new deliveries arrive", () => {
-    const guard = createSqliteReplayGuard({ db, now: clock.now, sweepRows: 9 });
+    const guard = createSqliteReplayGuard({ db, now: clock.now, sweepEvery: 10 });
     for (let i = 0; i < 9; i++) guard.begin(delivery(`old-${i}`, clock.now() + 1_000));
     clock.advance(1_000);
     guard.begin(delivery("fresh", clock.now() + 1_000));
