@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { kitUnderTest, type KitUnderTest } from "./built-kit.js";
 import { callgrindControl, callgrindTotal, hasValgrind } from "./callgrind-tools.js";
 import { countedRound, report, type BenchServer } from "./harness.js";
 
@@ -34,10 +35,11 @@ const productsBody = (n: number) => ({ skus: Array.from({ length: 10 }, (_, i) =
  * alone (without V8's background compiling, marking and sweeping, whose share depends on how much
  * wall time the run takes, so it moves with the machine's load even under callgrind).
  */
-async function instructionsPerRequest(variant: string): Promise<{ perRequest: number; mainThread: number; answered: number }> {
+async function instructionsPerRequest(variant: string, kit: KitUnderTest): Promise<{ perRequest: number; mainThread: number; answered: number }> {
   const out = join(tmpdir(), `callgrind-${variant}-${process.pid}.out`);
   const child = spawn("valgrind", ["--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes", `--callgrind-out-file=${out}`, process.execPath, "--import", "tsx", serverFile, variant], {
     stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, ...kit.env },
   });
   let port: number | undefined;
   for await (const line of createInterface({ input: child.stdout! })) {
@@ -97,10 +99,18 @@ if (!hasValgrind()) {
   console.log("valgrind is not installed: no instruction counts (apt-get install valgrind)");
 } else {
   // One after the other: two valgrind processes on two shared cores would only slow each other.
-  const kit = await instructionsPerRequest("kit-node");
-  const bare = await instructionsPerRequest("bare-node");
+  const measured = kitUnderTest();
+  let kit: Awaited<ReturnType<typeof instructionsPerRequest>>;
+  let bare: typeof kit;
+  try {
+    kit = await instructionsPerRequest("kit-node", measured);
+    bare = await instructionsPerRequest("bare-node", measured);
+  } finally {
+    measured.remove();
+  }
   console.log(
-    `products webhook, 10 SKUs, ${MEASURED.toLocaleString("en")} distinct signed requests each, counted by the server, after ${WARM_UP.toLocaleString("en")} to warm up\n` +
+    `kit measured: ${measured.description}\n` +
+      `products webhook, 10 SKUs, ${MEASURED.toLocaleString("en")} distinct signed requests each, counted by the server, after ${WARM_UP.toLocaleString("en")} to warm up\n` +
       `  kit node:http adapter: ${Math.round(kit.perRequest).toLocaleString("en")} instructions per request, ${Math.round(kit.mainThread).toLocaleString("en")} on the event-loop thread (${kit.answered.toLocaleString("en")} requests)\n` +
       `  hand-written node:http handler: ${Math.round(bare.perRequest).toLocaleString("en")} instructions per request, ${Math.round(bare.mainThread).toLocaleString("en")} on the event-loop thread (${bare.answered.toLocaleString("en")} requests)`,
   );

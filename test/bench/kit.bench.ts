@@ -2,8 +2,13 @@
 // vs a hand-written node:http handler, (c) verifications per second, (d) replay guard memory.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { createMemoryReplayGuard, signWebhook, verifyWebhookSignature } from "vizochok-merchant-kit";
+import { kitUnderTest } from "./built-kit.js";
 import { BENCH_SECRET, compare, countedRound, report, startServerProcess, type BenchServer } from "./harness.js";
+
+const measured = kitUnderTest();
+process.on("exit", () => measured.remove());
+console.log(`kit measured: ${measured.description}`);
+const { createMemoryReplayGuard, signWebhook, verifyWebhookSignature } = (await import(measured.specifier)) as typeof import("vizochok-merchant-kit");
 
 const serverFile = fileURLToPath(new URL("./servers/kit-servers.ts", import.meta.url));
 /** A products request for 10 SKUs that no other request in the run has: its own body and signature. */
@@ -14,7 +19,7 @@ const productsRound = (server: BenchServer) => () =>
   countedRound({ url: server.url + "/api/vizochok/check-products", body: productsBody, server, counter: "products" });
 
 const [kitExpress, bareExpress, kitNode, bareNode] = await Promise.all(
-  ["kit-express", "bare-express", "kit-node", "bare-node"].map((v) => startServerProcess(serverFile, [v])),
+  ["kit-express", "bare-express", "kit-node", "bare-node"].map((v) => startServerProcess(serverFile, [v], measured.env)),
 );
 try {
   const a = await compare(

@@ -1,12 +1,19 @@
 // Starts one server variant for test/bench/kit.bench.ts and prints `{"port": N}` once listening.
 // All variants answer the same 10 fixed products, so the only difference is the plumbing. Each
 // counts its handler runs and reports them at GET /__bench/counts, so the benchmark can check
-// that every answered request really reached the handler.
+// that every answered request really reached the handler. The kit is the build the benchmark
+// made (`BENCH_KIT_ENTRY`, see test/bench/built-kit.ts), or its source when that is unset.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { pathToFileURL } from "node:url";
 import express from "express";
-import { createNodeWebhookHandler, createWebhookRouter, silentLogger, type WebhookHandlers } from "vizochok-merchant-kit";
+import type { WebhookHandlers } from "vizochok-merchant-kit";
 import { BENCH_SECRET } from "../harness.js";
+
+const entry = process.env.BENCH_KIT_ENTRY;
+const { createNodeWebhookHandler, createWebhookRouter, silentLogger } = (
+  entry === undefined ? await import("vizochok-merchant-kit") : await import(pathToFileURL(entry).href)
+) as typeof import("vizochok-merchant-kit");
 
 const products = Array.from({ length: 10 }, (_, i) => ({ sku: `sku-${i}`, price: 10 + i, in_stock: i % 3 !== 0 }));
 let runs = 0;
