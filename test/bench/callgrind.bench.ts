@@ -14,7 +14,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { kitUnderTest, type KitUnderTest } from "./built-kit.js";
 import { callgrindControl, callgrindTotal, hasValgrind } from "./callgrind-tools.js";
-import { countedRound, report, type BenchServer } from "./harness.js";
+import { countedRound, readCounts, report, type BenchServer } from "./harness.js";
 
 const serverFile = fileURLToPath(new URL("./servers/kit-servers.ts", import.meta.url));
 // Long enough that V8's optimizing compiler has finished with both servers' hot code, and that
@@ -56,7 +56,7 @@ async function instructionsPerRequest(variant: string, kit: KitUnderTest): Promi
   const server: BenchServer = {
     url,
     child,
-    counts: async () => (await (await fetch(`${url}/__bench/counts`)).json()) as Record<string, number>,
+    counts: () => readCounts(url, variant),
     stop: async () => undefined,
   };
   // Each batch is checked against the server's handler count (countedRound fails otherwise).

@@ -47,27 +47,33 @@ export async function startServerProcess(file: string, args: string[] = [], env:
   return {
     url,
     child,
-    counts: () =>
-      // A fresh connection each time: a kept-alive one may be closed by the server between rounds.
-      new Promise((resolve, reject) => {
-        const request = httpGet(`${url}/__bench/counts`, { agent: false }, (response) => {
-          let text = "";
-          response.setEncoding("utf8");
-          response.on("data", (chunk: string) => (text += chunk));
-          response.on("end", () =>
-            response.statusCode === 200
-              ? resolve(JSON.parse(text) as Record<string, number>)
-              : reject(new Error(`${file} ${args.join(" ")}: /__bench/counts answered ${response.statusCode}`)),
-          );
-        });
-        request.on("error", reject);
-      }),
+    counts: () => readCounts(url, `${file} ${args.join(" ")}`),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");
       await once(child, "exit");
     },
   };
+}
+
+/**
+ * What a bench server counted so far, from its `/__bench/counts` route. A fresh connection each
+ * time: a kept-alive one may be closed by the server between rounds (a reset, not an answer).
+ */
+export function readCounts(url: string, server: string): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(`${url}/__bench/counts`, { agent: false }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (text += chunk));
+      response.on("end", () =>
+        response.statusCode === 200
+          ? resolve(JSON.parse(text) as Record<string, number>)
+          : reject(new Error(`${server}: /__bench/counts answered ${response.statusCode}`)),
+      );
+    });
+    request.on("error", reject);
+  });
 }
 
 /** A signed request ready to send: the client only writes bytes, so the server is what gets measured. */
