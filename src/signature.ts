@@ -1,4 +1,4 @@
-import { decodeHex, equalSync, hmacSync, hmacWeb, nodeCrypto, toHex, verifyWeb } from "./crypto.js";
+import { decodeHex, hmacSync, hmacWeb, nodeCrypto, toHex, verifyHmacSync, verifyWeb } from "./crypto.js";
 import { choiceRule, describe, positiveRule, secretsRule } from "./core/option-rules.js";
 import type { SignatureErrorCode } from "./errors.js";
 
@@ -176,10 +176,10 @@ export function verifySignatureSync(
   if (!parts.ok) return parts.result;
   const payload = signedPayload(request.method ?? "POST", { body: request.rawBody, target: request.url, getSigning });
   if (typeof secrets === "string") {
-    if (equalSync(hmacSync(secrets, parts.prefix, payload)!, receivedDigest)) return verified(0, parts);
+    if (verifyHmacSync(secrets, parts.prefix, payload, receivedDigest) === true) return verified(0, parts);
   } else {
     for (let index = 0; index < secrets.length; index++) {
-      if (equalSync(hmacSync(secrets[index]!, parts.prefix, payload)!, receivedDigest)) return verified(index, parts);
+      if (verifyHmacSync(secrets[index]!, parts.prefix, payload, receivedDigest) === true) return verified(index, parts);
     }
   }
   return fail("signature_mismatch", "signature does not match the request body");

@@ -3,8 +3,9 @@
 // and `[0-9]{1,15}` patterns, and node:crypto's createHmac with the secret as given.
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { verifyWebhookSignature, type VerifyWebhookSignatureOptions } from "vizochok-merchant-kit";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { signWebhook, verifyWebhookSignature, type VerifyWebhookSignatureOptions } from "vizochok-merchant-kit";
+import { nodeCrypto } from "../../src/crypto.js";
 import { createVerifier } from "../../src/core/verification.js";
 import { readHeader } from "../../src/signature.js";
 
@@ -116,6 +117,37 @@ describe("verifyWebhookSignature() keys and options", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("signs and verifies as createHmac does with any secret (non-ASCII, longer than SHA-256's 64-byte block) and any body, bytes or text", () => {
+    const timestamp = NOW / 1000;
+    // Bodies past 1 KiB too: the buffer the signed bytes are assembled in grows for them.
+    const anyBody = fc.oneof(fc.uint8Array({ maxLength: 5000, size: "max" }), fc.string({ unit: "binary", maxLength: 3000, size: "max" }));
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", minLength: 1, maxLength: 150, size: "max" }), anyBody, (secret, sent) => {
+        const expected = createHmac("sha256", secret).update(`${timestamp}.`).update(sent).digest("hex");
+        const headers = signWebhook({ secret, body: sent, timestamp });
+        expect(headers["X-VIZOCHOK-Signature"]).toBe(`sha256=${expected}`);
+        expect(verifyWebhookSignature({ secrets: secret, headers, rawBody: sent, now: NOW })).toMatchObject({ ok: true, signature: expected });
+        const other = verifyWebhookSignature({ secrets: `${secret}x`, headers, rawBody: sent, now: NOW });
+        expect(other).toMatchObject({ ok: false, code: "signature_mismatch" });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  describe("on Node ≥ 20.12", () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it("makes no Hmac object per verification: node:crypto's one-shot hash() computes the HMAC", () => {
+      const headers = { "x-vizochok-signature": sign("whsec_one_shot", String(NOW / 1000)), "x-vizochok-timestamp": String(NOW / 1000) };
+      const verify = () => verifyWebhookSignature({ secrets: "whsec_one_shot", headers, rawBody: body, now: NOW });
+      expect(verify()).toMatchObject({ ok: true });
+      const hmac = vi.spyOn(nodeCrypto!, "createHmac");
+      const hash = vi.spyOn(nodeCrypto!, "hash");
+      expect(verify()).toMatchObject({ ok: true });
+      expect([hmac.mock.calls.length, hash.mock.calls.length]).toEqual([0, 2]);
+    });
   });
 
   it("checks the options again on every call: a value changed on the same object is invalid_options at once", () => {
