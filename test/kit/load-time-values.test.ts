@@ -129,13 +129,25 @@ describe("the HMAC key caches, as loaded", () => {
   const secrets = Array.from({ length: 17 }, (_, index) => `whsec_${index}`);
   const digest = (secret: string) => createHmac("sha256", secret).update("1767225600.").update("body").digest();
 
-  it("node:crypto: each secret's key is made once; past 16 secrets a new one is made on every call", async () => {
+  it("node:crypto without a working hash() (before Node 20.12): createHmac's key for each secret is made once; past 16 secrets a new one on every call", async () => {
     const { hmacSync, nodeCrypto } = await loadCrypto();
+    vi.spyOn(nodeCrypto!, "hash").mockImplementation(() => {
+      throw new TypeError("hash is not a function");
+    });
     const make = vi.spyOn(nodeCrypto!, "createSecretKey");
     for (const secret of secrets) {
       for (let call = 0; call < 2; call++) expect(Buffer.from(hmacSync(secret, "1767225600.", "body")!)).toEqual(digest(secret));
     }
     expect(make.mock.calls.map(([secret]) => secret)).toEqual([...secrets, "whsec_16"]);
+  });
+
+  it("node:crypto's one-shot hash(): a first message far longer than the buffer it starts with (100 KB of bytes, then 40,000 characters of text) is signed as createHmac signs it", async () => {
+    const { hmacSync } = await loadCrypto();
+    const bytes = new Uint8Array(100_000).map((_, index) => index % 251);
+    const text = "é€".repeat(20_000);
+    for (const payload of [bytes, text]) {
+      expect(Buffer.from(hmacSync("whsec_long", "1767225600.", payload)!)).toEqual(createHmac("sha256", "whsec_long").update("1767225600.").update(payload).digest());
+    }
   });
 
   it("Web Crypto: each secret's key is imported once, not extractable; past 16 secrets one is imported on every call", async () => {

@@ -122,7 +122,7 @@ describe("verifyWebhookSignature() keys and options", () => {
   it("signs and verifies as createHmac does with any secret (non-ASCII, longer than SHA-256's 64-byte block) and any body, bytes or text", () => {
     const timestamp = NOW / 1000;
     // Bodies past 1 KiB too: the buffer the signed bytes are assembled in grows for them.
-    const anyBody = fc.oneof(fc.uint8Array({ maxLength: 5000, size: "max" }), fc.string({ unit: "binary", maxLength: 3000, size: "max" }));
+    const anyBody = fc.oneof(fc.uint8Array({ maxLength: 3000, size: "max" }), fc.string({ unit: "binary", maxLength: 1000, size: "max" }));
     fc.assert(
       fc.property(fc.string({ unit: "binary", minLength: 1, maxLength: 150, size: "max" }), anyBody, (secret, sent) => {
         const expected = createHmac("sha256", secret).update(`${timestamp}.`).update(sent).digest("hex");
@@ -132,7 +132,7 @@ describe("verifyWebhookSignature() keys and options", () => {
         const other = verifyWebhookSignature({ secrets: `${secret}x`, headers, rawBody: sent, now: NOW });
         expect(other).toMatchObject({ ok: false, code: "signature_mismatch" });
       }),
-      { numRuns: 150 },
+      { numRuns: 40 },
     );
   });
 
