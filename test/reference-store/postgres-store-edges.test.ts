@@ -58,6 +58,14 @@ if (schema.skipReason === undefined) {
     });
   });
 
+  describe("the PostgreSQL store: products", () => {
+    it("answers no products, and no error, when no SKU asked for is sold", async () => {
+      const store = createPostgresStore({ pool, now: () => T0 });
+      expect(await store.products({ store_id: "store-1", skus: ["nope", "only-store-2"] })).toEqual({ products: [] });
+      expect(await store.products({ store_id: "store-9", skus: ["milk"] })).toEqual({ products: [] });
+    });
+  });
+
   describe("the PostgreSQL store: its statements", () => {
     it("prepares each statement once per connection, by name", async () => {
       const single = schema.pool(1);
