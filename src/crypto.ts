@@ -48,6 +48,7 @@ const nodeKeys = new Map<string, HmacKey>();
 function nodeKey(secret: string): HmacKey {
   let key = nodeKeys.get(secret);
   if (key === undefined) {
+    // Stryker disable next-line OptionalChaining,StringLiteral: equivalent, hmacSync returns before this without node:crypto, and createSecretKey reads an empty encoding as utf8
     key = typeof nodeCrypto?.createSecretKey === "function" ? nodeCrypto.createSecretKey(secret, "utf8") : secret;
     // The first 16 secrets seen are kept (a process has a few configured ones); any later one
     // works the same, only without the saving.

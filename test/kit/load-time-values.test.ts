@@ -150,6 +150,21 @@ describe("the HMAC key caches, as loaded", () => {
     }
   });
 
+  it("a node:crypto without hash() or createSecretKey signs with createHmac and the secret itself", async () => {
+    const original = process.getBuiltinModule;
+    const { createSecretKey: _key, hash: _hash, ...withoutKeys } = original("node:crypto");
+    vi.resetModules();
+    process.getBuiltinModule = ((id: string) => (id === "node:crypto" ? withoutKeys : original(id))) as typeof original;
+    let loaded: typeof import("../../src/crypto.js");
+    try {
+      loaded = await import("../../src/crypto.js");
+    } finally {
+      process.getBuiltinModule = original;
+    }
+    expect(loaded.nodeCrypto).toBe(withoutKeys);
+    expect(Buffer.from(loaded.hmacSync("whsec_0", "1767225600.", "body")!)).toEqual(digest("whsec_0"));
+  });
+
   it("Web Crypto: each secret's key is imported once, not extractable; past 16 secrets one is imported on every call", async () => {
     const { hmacWeb, verifyWeb } = await loadCrypto();
     const importKey = vi.spyOn(crypto.subtle, "importKey");
