@@ -1,9 +1,10 @@
 // The table of test/contract/defects.ts, checked one contract case at a time: the layout the
 // mutation run needs. broken-backends*.test.ts run the whole suite once per broken backend, so
-// every case's code runs in every test and a mutant in one case reruns all 58 suites. Here each
-// case is its own describe, so a mutant in a case runs only that case, against each backend:
-// the unbroken merchant, each backend whose row names the case in `fails` (with its `because`),
-// and every backend whose row does not name it, which must pass (no false alarms).
+// every case's code runs in every test and a mutant in one case reruns every one of those
+// suites. Here each case is its own describe, so a mutant in a case runs only that case, against
+// each backend: the unbroken merchant, each backend whose row names the case in `fails` (with
+// its `because` or `alsoBecause`), and every backend whose row does not name it, which must pass
+// (no false alarms).
 // Not a *.test.ts: the checks are the same as broken-backends*.test.ts, which the suite runs.
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
@@ -30,7 +31,7 @@ interface Subject {
 }
 
 // Started on first use and shared by the cases after it: a mutant killed by the unbroken
-// merchant never starts the other 58.
+// merchant never starts the others.
 const subjects = new Map<Defect | Variant, Promise<Subject>>();
 afterAll(async () => {
   for (const subject of subjects.values()) {
