@@ -124,8 +124,12 @@ function padsOf(secret: string): HmacPads {
   return pads;
 }
 
-/** `K ⊕ ipad`, the prefix and the payload, one after the other; grown when a message needs more. */
-let message = Buffer.alloc(1024);
+/**
+ * `K ⊕ ipad`, the prefix and the payload, one after the other; made on first use (a runtime
+ * without node:crypto, such as Workers, has no global `Buffer` either) and grown when a message
+ * needs more.
+ */
+let message: Buffer | undefined;
 
 /** The HMAC-SHA256 of `"{prefix}{payload}"` as a latin1 string of 32 characters. */
 function oneShotHmac(secret: string, prefix: string, payload: Uint8Array | string): string {
@@ -133,7 +137,8 @@ function oneShotHmac(secret: string, prefix: string, payload: Uint8Array | strin
   const hash = nodeCrypto!.hash;
   // UTF-8 takes at most 3 bytes per UTF-16 code unit.
   const most = BLOCK + 3 * prefix.length + (typeof payload === "string" ? 3 * payload.length : payload.byteLength);
-  if (message.byteLength < most) message = Buffer.alloc(Math.max(most, 2 * message.byteLength));
+  if (message === undefined) message = Buffer.alloc(Math.max(most, 1024));
+  else if (message.byteLength < most) message = Buffer.alloc(Math.max(most, 2 * message.byteLength));
   message.set(inner, 0);
   let length = BLOCK + message.write(prefix, BLOCK, "utf8");
   if (typeof payload === "string") length += message.write(payload, length, "utf8");
