@@ -24,8 +24,14 @@ export interface PostgresReplayGuardOptions {
    * committed; a copy may take it over. Default 5,000 ms, VIZOCHOK's timeout.
    */
   abandonAfterMs?: number;
-  /** Expired entries are deleted once every this many new deliveries (per instance). Default 256. */
+  /** Expired entries are deleted once every this many new deliveries (per instance). Default 8. */
   sweepEvery?: number;
+  /**
+   * A sweep deletes at most this many expired entries, oldest first. Default 32: at a steady rate
+   * about `sweepEvery` expire between sweeps, so the table keeps up, and a backlog (after a
+   * restart, or a burst) drains three times as fast as it builds.
+   */
+  sweepRows?: number;
 }
 
 /** The kit's `ReplayGuard`, plus the answer write a change's own transaction makes. */
@@ -65,6 +71,15 @@ const COMPLETE = `
   UPDATE replay_guard SET status = coalesce(status, $3), body = coalesce(body, $4), answered_at = $5
   WHERE key = $1 AND claim = $2`;
 const RELEASE = "DELETE FROM replay_guard WHERE key = $1 AND claim = $2 AND status IS NULL";
+// A bounded sweep, oldest first along replay_guard_by_expiry: no single delivery pays for every
+// row that expired since the last one. An entry counts as absent from its expiry on
+// (judgeDelivery: expiresAt <= at is "new"), so nothing still inside its window goes. A row another
+// instance holds (restarting that very delivery, or sweeping it) is skipped, not waited for; the
+// lock is taken on the row's latest version, so one restarted meanwhile is no longer expired and
+// stays.
+const SWEEP = `
+  DELETE FROM replay_guard WHERE key IN (
+    SELECT key FROM replay_guard WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`;
 
 /**
  * The kit's replay guard in the store's PostgreSQL database, shared by every instance on it; it
@@ -78,7 +93,8 @@ export function createPostgresReplayGuard(options: PostgresReplayGuardOptions): 
   const { pool } = options;
   const now = options.now ?? Date.now;
   const abandonAfterMs = options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS;
-  const sweepEvery = options.sweepEvery ?? 256;
+  const sweepEvery = atLeastOne("sweepEvery", options.sweepEvery ?? 8);
+  const sweepRows = atLeastOne("sweepRows", options.sweepRows ?? 32);
   const hash = (key: string) => createHash("sha256").update(key).digest("base64url");
   let begun = 0;
 
@@ -107,7 +123,7 @@ export function createPostgresReplayGuard(options: PostgresReplayGuardOptions): 
             ? await pool.query({ name: "guard.restart", text: RESTART, values: [key, row.claim, delivery.path, token, arrivedAt, delivery.expiresAt] })
             : await pool.query({ name: "guard.reclaim", text: RECLAIM, values: [key, row.claim, token, at, row.status, row.answered_at] });
       if (written.rowCount !== 1) continue;
-      if (++begun % sweepEvery === 0) await pool.query("DELETE FROM replay_guard WHERE expires_at <= $1", [at]);
+      if (++begun % sweepEvery === 0) await pool.query({ name: "guard.sweep", text: SWEEP, values: [at, sweepRows] });
       return { state: "new", claim: { key: delivery.key, token } };
     }
   }
@@ -140,4 +156,9 @@ export function withPostgresAnswerRecord(handlers: WebhookHandlers, guard: Postg
     if (claim === undefined) return call(request, context);
     return withinPostgresChange((tx, answer) => guard.commitAnswer(tx, claim, claim.stored(answer)), () => call(request, context));
   });
+}
+
+function atLeastOne(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number, at least 1; got ${value}`);
+  return value;
 }

@@ -2,7 +2,7 @@
 // rows, two instances racing for one delivery (each write a compare-and-set on what was read), and
 // the answer committed in the change's own transaction.
 import { createHash } from "node:crypto";
-import type pg from "pg";
+import pg from "pg";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import type { ReplayClaim, ReplayDelivery, WebhookContext } from "vizochok-merchant-kit";
 import { createStoreHandlers } from "../../reference-store/handlers.js";
@@ -108,17 +108,90 @@ if (schema.skipReason === undefined) {
       await guard.begin(delivery({ key: "3.c", expiresAt: T0 + 301_000 }));
       expect(await keys()).toEqual([hashed("2.b"), hashed("3.c")].sort());
     });
+  });
 
-    it("sweeps every 256th new delivery by default", { timeout: 60_000 }, async () => {
+  describe("createPostgresReplayGuard({ sweepEvery, sweepRows })", () => {
+    const expiries = async () => (await schema.sql<{ expires_at: number }>("SELECT expires_at FROM replay_guard ORDER BY expires_at")).map((row) => row.expires_at);
+    const expired = async (at: number) => (await schema.sql<{ n: number }>("SELECT COUNT(*)::integer AS n FROM replay_guard WHERE expires_at <= $1", [at]))[0]!.n;
+    const count = async () => (await schema.sql<{ n: number }>("SELECT COUNT(*)::integer AS n FROM replay_guard"))[0]!.n;
+
+    it("every 8th new delivery deletes at most 32 expired rows by default, oldest first", async () => {
       let clock = T0;
       const guard = createPostgresReplayGuard({ pool, now: () => clock });
-      await guard.begin(delivery({ key: "expired", expiresAt: T0 + 1 }));
+      // Newest first: the table's own order is not the expiry order.
+      for (let i = 0; i < 40; i++) await guard.begin(delivery({ key: `old-${i}`, expiresAt: T0 + 139 - i }));
+      clock += 1_000;
+      for (let i = 0; i < 7; i++) await guard.begin(delivery({ key: `fresh-${i}`, expiresAt: clock + 1_000 }));
+      // 47 new deliveries so far, the last sweep at the 40th, before anything had expired.
+      expect(await expired(clock)).toBe(40);
+      await guard.begin(delivery({ key: "fresh-7", expiresAt: clock + 1_000 }));
+      expect((await expiries()).slice(0, 8)).toEqual(Array.from({ length: 8 }, (_, i) => T0 + 132 + i));
+      for (let i = 8; i < 16; i++) await guard.begin(delivery({ key: `fresh-${i}`, expiresAt: clock + 1_000 }));
+      expect(await expired(clock)).toBe(0);
+      expect(await count()).toBe(16);
+    });
+
+    it("deletes no more than the sweepRows given in one sweep, on the sweepEvery-th delivery", async () => {
+      let clock = T0;
+      const guard = createPostgresReplayGuard({ pool, now: () => clock, sweepEvery: 2, sweepRows: 2 });
+      for (let i = 0; i < 8; i++) await guard.begin(delivery({ key: `old-${i}`, expiresAt: T0 + 1_000 }));
+      clock += 1_000;
+      const counts: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        await guard.begin(delivery({ key: `fresh-${i}`, expiresAt: clock + 1_000 }));
+        counts.push(await expired(clock));
+      }
+      expect(counts).toEqual([8, 6, 6, 4, 4, 2, 2, 0, 0, 0]);
+      expect(await count()).toBe(10);
+    });
+
+    it("never deletes a row still inside its window: one expiring a millisecond from now stays, one expiring now goes", async () => {
+      let clock = T0;
+      const guard = createPostgresReplayGuard({ pool, now: () => clock, sweepEvery: 1, sweepRows: 100 });
+      const at = T0 + 1_000;
+      await guard.begin(delivery({ key: "expires-now", expiresAt: at }));
+      await guard.begin(delivery({ key: "expires-next-ms", expiresAt: at + 1 }));
+      const inWindow = await guard.begin(delivery({ key: "in-window", expiresAt: at + 300_000 }));
+      if (inWindow.state !== "new") throw new Error(`expected new, got ${inWindow.state}`);
+      await guard.complete(inWindow.claim, { status: 200, body: `{"ok":true}` });
+      clock = at;
+      await guard.begin(delivery({ key: "fresh-0", expiresAt: clock + 300_000 }));
+      expect(await expiries()).toEqual([at + 1, at + 300_000, at + 300_000]);
+      // The one in its window still answers its copies.
+      expect(await guard.begin(delivery({ key: "in-window", expiresAt: at + 300_000 }))).toEqual({ state: "done", answer: { status: 200, body: `{"ok":true}` } });
       clock += 1;
-      for (let i = 2; i <= 255; i++) await guard.begin(delivery({ key: `k${i}` }));
-      expect(await schema.sql("SELECT 1 FROM replay_guard WHERE key = $1", [hashed("expired")])).toHaveLength(1);
-      await guard.begin(delivery({ key: "k256" }));
-      expect(await schema.sql("SELECT 1 FROM replay_guard WHERE key = $1", [hashed("expired")])).toEqual([]);
-      expect(await schema.sql("SELECT 1 FROM replay_guard")).toHaveLength(255);
+      await guard.begin(delivery({ key: "fresh-1", expiresAt: clock + 300_000 }));
+      expect(await expiries()).toEqual([at + 300_000, at + 300_000, at + 300_001]);
+    });
+
+    it("skips an expired row another transaction holds, without waiting for it, and deletes the others", async () => {
+      let clock = T0;
+      const guard = createPostgresReplayGuard({ pool, now: () => clock, sweepEvery: 4 });
+      for (const key of ["1.a", "2.b", "3.c"]) await guard.begin(delivery({ key, expiresAt: T0 + 1_000 }));
+      clock += 1_000;
+      const holder = new pg.Client({ connectionString: schema.url });
+      await holder.connect();
+      try {
+        // Another instance restarting that delivery holds its row until it commits.
+        await holder.query("BEGIN");
+        await holder.query("SELECT 1 FROM replay_guard WHERE key = $1 FOR UPDATE", [hashed("2.b")]);
+        let letGo = false;
+        const timer = setTimeout(() => void ((letGo = true), holder.query("ROLLBACK")), 15_000);
+        expect((await guard.begin(delivery({ key: "4.d" }))).state).toBe("new");
+        clearTimeout(timer);
+        expect(letGo).toBe(false);
+        expect(await keys()).toEqual([hashed("2.b"), hashed("4.d")].sort());
+        await holder.query("ROLLBACK");
+      } finally {
+        await holder.end();
+      }
+    });
+
+    it("refuses a sweepEvery or sweepRows that is not a whole number of at least 1", () => {
+      for (const value of [0, -1, 2.5, Number.NaN]) {
+        expect(() => createPostgresReplayGuard({ pool, sweepEvery: value })).toThrow(`sweepEvery must be a whole number, at least 1; got ${value}`);
+        expect(() => createPostgresReplayGuard({ pool, sweepRows: value })).toThrow(`sweepRows must be a whole number, at least 1; got ${value}`);
+      }
     });
   });
 
