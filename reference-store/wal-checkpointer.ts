@@ -8,12 +8,18 @@ export interface WalCheckpointerOptions {
   busyIntervalMs?: number;
   /** Backs off to this interval while nothing is written. Default 250 ms. */
   idleIntervalMs?: number;
+  /**
+   * The WAL starts over (from its first frame, which makes the writer sync its header) only once
+   * it holds this many pages. Default 4,000 (16 MB of 4 KB pages); below the request
+   * connection's fallback checkpoint at 10,000, so the thread's restart comes first.
+   */
+  restartPages?: number;
   /** Where a checkpointer that failed is reported. */
   logger?: Pick<WebhookLogger, "error">;
 }
 
 export interface WalCheckpointer {
-  /** Stops the thread and closes its connection; call it before closing `db`. */
+  /** Stops the thread and closes its connections; call it before closing `db`. */
   stop(): Promise<void>;
 }
 
@@ -24,8 +30,20 @@ export interface WalCheckpointer {
 export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
 /** SQLite's default, and what the request connection goes back to if the thread fails. */
 export const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
+/** The WAL starts over once it holds this many pages (see `restartPages`). */
+export const DEFAULT_RESTART_PAGES = 4_000;
 
 // Plain CommonJS, so the worker needs no TypeScript loader.
+//
+// Each pass: move the pin, then checkpoint PASSIVE. The pin is a read transaction on a second
+// connection, begun at the WAL's end; SQLite never copies frames past a reader's snapshot, so the
+// pass copies (and, before copying, syncs) everything written up to the pin, as an unpinned pass
+// would. What the pin adds: a reader holding a WAL read slot keeps the WAL from starting over
+// (walRestartLog needs every slot but the database-only one free), and a WAL that starts over is
+// what makes the writer sync the new header on the request thread. So the pin is let go only once
+// the WAL holds restartPages: the next pass copies everything, and the next commit starts over.
+// The pin moves only when frames were written past it; moved with none, it would begin in the
+// database-only slot (the WAL all copied) and stop nothing.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.module);
@@ -33,12 +51,38 @@ const db = new Database(workerData.path, { timeout: 5000 });
 // A checkpoint syncs the WAL before it copies pages and the database file after, whatever the
 // connection's setting; NORMAL is what the request connection uses.
 db.pragma("synchronous = NORMAL");
+const pin = new Database(workerData.path, { timeout: 5000 });
+const readSchema = pin.prepare("SELECT count(*) FROM sqlite_schema").pluck();
+let pinned = false;
+let pinnedThrough = -1;
+function letGo() {
+  if (pinned) pin.exec("COMMIT");
+  pinned = false;
+}
+function checkpoint() {
+  return db.pragma("wal_checkpoint(PASSIVE)")[0];
+}
 let delay = workerData.busyMs;
 let lastLog = -1;
 let timer;
 function tick() {
-  // PASSIVE takes no lock a writer needs and never waits: the request thread keeps committing.
-  const [result] = db.pragma("wal_checkpoint(PASSIVE)");
+  let result = checkpoint();
+  if (result.log >= workerData.restartPages) {
+    letGo();
+    // Unpinned, a pass that copies everything before the next commit lets that commit start the
+    // WAL over; while commits keep coming, passes end behind them, so try again at once.
+    lastLog = result.log;
+    timer = setTimeout(tick, 1);
+    return;
+  }
+  if (!pinned || result.log > pinnedThrough) {
+    letGo();
+    pin.exec("BEGIN");
+    readSchema.get();
+    pinned = true;
+    result = checkpoint();
+    pinnedThrough = result.log;
+  }
   const written = result.log !== lastLog;
   lastLog = result.log;
   delay = written ? workerData.busyMs : Math.min(workerData.idleMs, delay * 2);
@@ -47,6 +91,8 @@ function tick() {
 timer = setTimeout(tick, delay);
 parentPort.once("message", () => {
   clearTimeout(timer);
+  letGo();
+  pin.close();
   db.close();
   parentPort.close();
 });
@@ -70,6 +116,10 @@ parentPort.once("message", () => {
  */
 export function startWalCheckpointer(db: Database, options: WalCheckpointerOptions = {}): WalCheckpointer {
   if (db.memory) return { stop: async () => undefined };
+  const restartPages = options.restartPages ?? DEFAULT_RESTART_PAGES;
+  if (!Number.isInteger(restartPages) || restartPages < 1 || restartPages >= FALLBACK_AUTOCHECKPOINT_PAGES) {
+    throw new RangeError(`restartPages must be a whole number from 1 to ${FALLBACK_AUTOCHECKPOINT_PAGES - 1}; got ${restartPages}`);
+  }
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
@@ -77,6 +127,7 @@ export function startWalCheckpointer(db: Database, options: WalCheckpointerOptio
       path: db.name,
       busyMs: options.busyIntervalMs ?? 10,
       idleMs: options.idleIntervalMs ?? 250,
+      restartPages,
     },
   });
   worker.unref();

@@ -9,7 +9,11 @@
 //
 // The lines between the look-ups of "wal-fsyncs-start" and "wal-fsyncs-end" are the adds; the
 // process's first thread is the request thread. `N=…` sets the count (default 1,000).
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+//
+// Without strace it still prints how often the WAL started over during the adds (the checkpoint
+// sequence number in the WAL's header; each start is one header sync by the writer) and the
+// largest the WAL file grew, in pages.
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,12 +21,19 @@ import { silentLogger } from "vizochok-merchant-kit";
 import { createStoreApp } from "../../reference-store/app.js";
 import { Catalog, DEFAULT_CATALOG_PATH, loadCatalog } from "../../reference-store/catalog.js";
 import { openDatabase } from "../../reference-store/database.js";
+import { seedCatalog } from "../../reference-store/seed.js";
+import { walStarts } from "../reference-store/wal-header.js";
 import { BENCH_SECRET, signedPool } from "./harness.js";
 
 const fixture = loadCatalog(DEFAULT_CATALOG_PATH);
 const dir = mkdtempSync(join(tmpdir(), "wal-fsyncs-"));
 const path = join(dir, "store.db");
 const seed = Catalog.parse({ ...fixture, offers: fixture.offers.map((offer) => ({ ...offer, stock: 10_000_000 })) });
+// Seeded and closed first, so the adds start on an empty WAL (closing the last connection
+// checkpoints the WAL into the file and deletes it).
+const seeding = openDatabase(path);
+seedCatalog(seeding, seed);
+seeding.close();
 // A database passed in keeps SQLite's own checkpoints; one the app opens gets the checkpointer.
 const where = process.env.STORE_CHECKPOINTS === "sqlite" ? { db: openDatabase(path) } : { databasePath: path };
 const store = createStoreApp({ ...where, secret: BENCH_SECRET, seed, logger: silentLogger });
@@ -36,17 +47,21 @@ const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/vizo
 const total = Number(process.env.N ?? 1_000);
 const pool = signedPool(total, (n) => ({ action: "add", store_id: "store-1", session_id: `wal-${n}`, sku: "milk-001", quantity: 1 }));
 
-store.db.pragma("wal_checkpoint(TRUNCATE)");
+const startsBefore = walStarts(path) ?? 0;
+let walBytes = 0;
 existsSync(join(dir, "wal-fsyncs-start"));
 for (const signed of pool) {
   const response = await fetch(url, { method: "POST", headers: signed.headers, body: signed.body });
   const text = await response.text();
   if (text !== '{"ok":true}') throw new Error(`an add was answered ${response.status} ${text}`);
+  walBytes = Math.max(walBytes, statSync(`${path}-wal`).size);
 }
 existsSync(join(dir, "wal-fsyncs-end"));
+const starts = (walStarts(path) ?? 0) - startsBefore;
+const pageSize = Number(store.db.pragma("page_size", { simple: true }));
 const added = store.db.prepare("SELECT count(*) FROM cart_lines").pluck().get();
 if (added !== total) throw new Error(`${total} adds answered ok but ${String(added)} cart lines were written`);
-console.log(`${total} adds, ${String(added)} cart lines`);
+console.log(`${total} adds, ${String(added)} cart lines; the WAL started over ${starts} times, at most ${Math.round((walBytes - 32) / (pageSize + 24))} pages`);
 server.close();
 await store.close();
 if (where.db !== undefined) where.db.close();
