@@ -3,11 +3,14 @@
 // fixed 500 req/s, p50/p99; (c) RSS after 100k requests vs after 10k. The store runs as `npm run
 // store` does (file database, JSON log lines on stdout), with deep stock so every add succeeds.
 // After each round the store's audit rows (one per handler run) are counted against the requests.
-// Run with `serve <variant> <database>` this file is the server process for one variant.
+// Run with `serve <variant> <database>` this file is the server process for one variant; with
+// `load <url> <rate> <seconds> <first serial>` it is the load generator for one fixed-rate round,
+// in a process of its own that does nothing else.
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { Agent, get as httpGet, request as httpRequest } from "node:http";
+import { Agent, createServer, get as httpGet, request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -57,11 +60,35 @@ function serve(variant: string, databasePath: string): void {
   } else {
     throw new Error(`unknown variant "${variant}"`);
   }
+  // Each cart POST's time inside the server, from its head parsed to its answer handed to the
+  // socket: next to the client's figure, it tells the server's share of the tail from the rest.
+  let served: number[] = [];
   app.get("/__bench/loop", (_req, res) => {
-    res.json({ p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 });
+    res.json({ p99: loop.percentile(99) / 1e6, max: loop.max / 1e6, served: percentiles(served) });
     loop.reset();
+    served = [];
   });
-  const server = app.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
+  const server = createServer((request, response) => {
+    if (request.method === "POST" && request.url === "/api/vizochok/cart") {
+      const started = performance.now();
+      response.once("finish", () => served.push(performance.now() - started));
+    }
+    app(request, response);
+  });
+  server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
+}
+
+interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+
+function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0, count: sorted.length };
 }
 
 /** CPU time this process has used (µs): a round's share divided by its requests is its CPU per request. */
@@ -87,13 +114,15 @@ const addBody = (n: number) => ({ action: "add", store_id: "store-1", session_id
 /**
  * Open-loop load: one request every 2 ms whatever the answers do, each on a kept-alive socket, so
  * the latency is what a steady 500 req/s stream sees (autocannon's `overallRate` sends in bursts).
- * Every answer must be `{"ok":true}` and every add must leave its audit row.
+ * Runs in a process of its own (`load`), which signs all its deliveries before the first is sent,
+ * so nothing else in the bench shares its event loop. Prints its latencies and its own event-loop
+ * delay as one JSON line.
  */
-async function atFixedRate(server: BenchServer, pool: SignedRequest[], rate = 500, seconds = 6) {
-  const before = (await server.counts()).cart ?? 0;
-  await loopDelay(server);
+async function generateLoad(url: string, rate: number, seconds: number, firstSerial: number): Promise<void> {
+  const total = rate * seconds;
+  const pool = signedPool(total, (n) => addBody(firstSerial + n)); // a fresh process: n counts from 0
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const target = new URL(`${server.url}/api/vizochok/cart`);
+  const target = new URL(`${url}/api/vizochok/cart`);
   const latencies: number[] = [];
   let failures = 0;
   const send = (signed: SignedRequest) =>
@@ -118,8 +147,8 @@ async function atFixedRate(server: BenchServer, pool: SignedRequest[], rate = 50
       });
       request.end(signed.body);
     });
-  const total = rate * seconds;
-  if (pool.length < total) throw new Error("the pool is smaller than the requests to send");
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let sent = 0; sent < total; ) {
@@ -128,25 +157,48 @@ async function atFixedRate(server: BenchServer, pool: SignedRequest[], rate = 50
     await sleep(1);
   }
   await Promise.all(inFlight);
+  loop.disable();
   agent.destroy();
-  if (failures > 0) throw new Error(`${failures} of ${total} adds failed or were refused — the measurement is invalid`);
+  console.log(JSON.stringify({ ...percentiles(latencies), failures, loop: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } }));
+}
+
+let nextLoadSerial = 0;
+
+/**
+ * One fixed-rate round against `server` from a fresh load-generator process. Every answer must be
+ * `{"ok":true}` and every add must leave its audit row.
+ */
+async function atFixedRate(server: BenchServer, rate = 500, seconds = 6) {
+  const total = rate * seconds;
+  const before = (await server.counts()).cart ?? 0;
+  await loopDelay(server);
+  // Serials no earlier round used, so every body (each a new shopper) is distinct.
+  const firstSerial = 1_000_000_000 + nextLoadSerial;
+  nextLoadSerial += total;
+  const output = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, ["--import", "tsx", thisFile, "load", server.url, String(rate), String(seconds), String(firstSerial)], (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    ),
+  );
+  const client = JSON.parse(output.trim().split("\n").at(-1)!) as Percentiles & { failures: number; loop: { p99: number; max: number } };
+  if (client.failures > 0) throw new Error(`${client.failures} of ${total} adds failed or were refused — the measurement is invalid`);
   const added = ((await server.counts()).cart ?? 0) - before;
-  if (added !== total) throw new Error(`${total} adds answered ok but ${added} were counted — the measurement is invalid`);
-  const loop = await loopDelay(server);
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { p50: at(0.5), p99: at(0.99), max: latencies[latencies.length - 1]!, loop };
+  if (added !== total || client.count !== total) {
+    throw new Error(`${client.count} of ${total} adds answered ok but ${added} were counted — the measurement is invalid`);
+  }
+  const inServer = await loopDelay(server);
+  return { ...client, clientLoop: client.loop, loop: { p99: inServer.p99, max: inServer.max }, served: inServer.served };
 }
 
 /** The server's event-loop delay (p99 and max, ms) since the last call. */
-function loopDelay(server: BenchServer): Promise<{ p99: number; max: number }> {
+function loopDelay(server: BenchServer): Promise<{ p99: number; max: number; served: Percentiles }> {
   // A fresh connection, as for the counts: a kept-alive one may have been closed by the server.
   return new Promise((resolve, reject) => {
     httpGet(`${server.url}/__bench/loop`, { agent: false }, (response) => {
       let text = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (text += chunk));
-      response.on("end", () => resolve(JSON.parse(text) as { p99: number; max: number }));
+      response.on("end", () => resolve(JSON.parse(text) as { p99: number; max: number; served: Percentiles }));
     }).on("error", reject);
   });
 }
@@ -156,35 +208,53 @@ function rssMiB(server: BenchServer): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** `BENCH_FIGURES_ONLY=b` (or `a,b`, …) runs only those figures; all three by default. */
+const only = new Set((process.env.BENCH_FIGURES_ONLY ?? "a,b,c").split(","));
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "store-bench-"));
   const [store, bare] = await Promise.all([
     startServerProcess(thisFile, ["serve", "store", join(dir, "store.db")]),
     startServerProcess(thisFile, ["serve", "bare"]),
   ]);
+  const products = "/api/vizochok/check-products";
+  const productsRound = (server: BenchServer) => () => countedRound({ url: server.url + products, body: productsBody, server, counter: "products" });
   try {
-    const products = "/api/vizochok/check-products";
-    const productsRound = (server: BenchServer) => () =>
-      countedRound({ url: server.url + products, body: productsBody, server, counter: "products" });
+    if (only.has("a")) await figureA();
+    if (only.has("b")) await figureB();
+    if (only.has("c")) await figureC();
+  } finally {
+    await Promise.all([store, bare].map((s) => s!.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  async function figureA() {
     const a = await compare(
       "(a) products webhook, 10 SKUs, distinct deliveries: reference store (verify, SQLite, audit, log) vs bare express.json() route",
       { name: "reference store", run: productsRound(store!) },
       { name: "bare express.json()", run: productsRound(bare!) },
     );
     report("(a) store products / bare express.json() route", a.ratio, "×", { op: ">=", value: 0.8 });
+  }
 
-    const storeAdd = await atFixedRate(store!, signedPool(3_000, addBody));
-    const bareAdd = await atFixedRate(bare!, signedPool(3_000, addBody));
+  async function figureB() {
+    const storeAdd = await atFixedRate(store!);
+    const bareAdd = await atFixedRate(bare!);
+    const line = (name: string, add: typeof storeAdd) =>
+      `  ${name}: p50 ${add.p50.toFixed(2)} ms, p99 ${add.p99.toFixed(2)} ms, max ${add.max.toFixed(1)} ms at the client;` +
+      ` inside the server p50 ${add.served.p50.toFixed(2)} ms, p99 ${add.served.p99.toFixed(2)} ms, max ${add.served.max.toFixed(1)} ms` +
+      ` (its event loop delayed p99 ${add.loop.p99.toFixed(1)} ms, max ${add.loop.max.toFixed(1)} ms;` +
+      ` the client's p99 ${add.clientLoop.p99.toFixed(1)} ms, max ${add.clientLoop.max.toFixed(1)} ms)`;
     console.log(
-      `(b) cart add at a fixed 500 req/s for 6 s, open loop, 3,000 distinct adds each, all ok and counted\n` +
-        `  reference store: p50 ${storeAdd.p50.toFixed(2)} ms, p99 ${storeAdd.p99.toFixed(2)} ms, max ${storeAdd.max.toFixed(1)} ms` +
-        ` (its event loop delayed p99 ${storeAdd.loop.p99.toFixed(1)} ms, max ${storeAdd.loop.max.toFixed(1)} ms)\n` +
-        `  bare express.json(): p50 ${bareAdd.p50.toFixed(2)} ms, p99 ${bareAdd.p99.toFixed(2)} ms, max ${bareAdd.max.toFixed(1)} ms` +
-        ` (its event loop delayed p99 ${bareAdd.loop.p99.toFixed(1)} ms, max ${bareAdd.loop.max.toFixed(1)} ms)`,
+      `(b) cart add at a fixed 500 req/s for 6 s, open loop from a load-generator process of its own, 3,000 distinct adds each, all ok and counted (load average ${loadavg()[0]!.toFixed(1)})\n` +
+        `${line("reference store", storeAdd)}\n${line("bare express.json()", bareAdd)}`,
     );
     report("(b) store cart add p99 at 500 req/s", storeAdd.p99, "ms", { op: "<=", value: 10 });
     report("(b) store cart add p99 / bare route p99", storeAdd.p99 / bareAdd.p99, "×");
+    report("(b) store cart add p99 inside the server", storeAdd.served.p99, "ms");
+  }
 
+  async function figureC() {
     // (c) half products, half adds (each add a new cart), as fast as the store answers.
     const mixed = async (amount: number) => {
       await countedRound({ url: store!.url + products, body: productsBody, server: store!, counter: "products", amount: amount / 2 });
@@ -196,14 +266,14 @@ async function main(): Promise<void> {
     const rss100k = rssMiB(store!);
     console.log(`(c) RSS after 10k requests ${rss10k.toFixed(1)} MiB, after 100k ${rss100k.toFixed(1)} MiB`);
     report("(c) store RSS after 100k requests / after 10k", rss100k / rss10k, "×", { op: "<=", value: 1.25 });
-  } finally {
-    await Promise.all([store, bare].map((s) => s!.stop()));
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[2] === "serve") {
   serve(process.argv[3] ?? "", process.argv[4] ?? ":memory:");
+} else if (process.argv[2] === "load") {
+  const [url, rate, seconds, firstSerial] = process.argv.slice(3);
+  await generateLoad(url!, Number(rate), Number(seconds), Number(firstSerial));
 } else {
   await main();
 }
