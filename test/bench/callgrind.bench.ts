@@ -1,5 +1,6 @@
-// `npm run bench -- callgrind`: the kit's node:http adapter against a hand-written node:http
-// handler (the servers of kit.bench.ts), counted in CPU instructions instead of timed. Each server
+// `npm run bench -- callgrind`: the kit's Express router against a bare express.json() route, and
+// its node:http adapter against a hand-written node:http handler (the servers of kit.bench.ts),
+// counted in CPU instructions instead of timed (`BENCH_PAIRS=express` or `node` runs one pair). Each server
 // runs under valgrind's callgrind with instrumentation off; after a warm-up the count is switched
 // on for a batch of distinct signed products requests and off again. Instructions depend far less
 // than throughput on what else the machine is running; the event-loop thread's hardly at all (V8's
@@ -94,28 +95,60 @@ function threadFiles(out: string): string[] {
     .map((file) => join(dirname(out), file));
 }
 
+/** A pair counted one after the other: the kit's variant and its baseline, as kit.bench.ts compares them. */
+interface Pair {
+  /** Which pair, for `BENCH_PAIRS` (e.g. `BENCH_PAIRS=express`). */
+  key: string;
+  figure: string;
+  kit: { variant: string; name: string };
+  bare: { variant: string; name: string };
+  /** How the ratio's figure names the two sides (the node pair's names are older than this list). */
+  ratio: string;
+  target: number;
+}
+
+const pairs: Pair[] = [
+  {
+    key: "express",
+    figure: "(a)",
+    kit: { variant: "kit-express", name: "kit Express router" },
+    bare: { variant: "bare-express", name: "bare express.json() route" },
+    ratio: "bare express.json() route per request / kit Express router per request",
+    target: 1.05,
+  },
+  {
+    key: "node",
+    figure: "(b)",
+    kit: { variant: "kit-node", name: "kit node:http adapter" },
+    bare: { variant: "bare-node", name: "hand-written node:http handler" },
+    ratio: "hand-written per request / kit per request",
+    target: 0.8,
+  },
+];
 
 if (!hasValgrind()) {
   console.log("valgrind is not installed: no instruction counts (apt-get install valgrind)");
 } else {
-  // One after the other: two valgrind processes on two shared cores would only slow each other.
+  const wanted = process.env.BENCH_PAIRS?.split(",");
   const measured = kitUnderTest();
-  let kit: Awaited<ReturnType<typeof instructionsPerRequest>>;
-  let bare: typeof kit;
+  console.log(`kit measured: ${measured.description}`);
   try {
-    kit = await instructionsPerRequest("kit-node", measured);
-    bare = await instructionsPerRequest("bare-node", measured);
+    for (const pair of pairs.filter((p) => wanted === undefined || wanted.includes(p.key))) {
+      // One after the other: two valgrind processes on two shared cores would only slow each other.
+      const kit = await instructionsPerRequest(pair.kit.variant, measured);
+      const bare = await instructionsPerRequest(pair.bare.variant, measured);
+      const line = (name: string, n: typeof kit) =>
+        `  ${name}: ${Math.round(n.perRequest).toLocaleString("en")} instructions per request, ${Math.round(n.mainThread).toLocaleString("en")} on the event-loop thread (${n.answered.toLocaleString("en")} requests)`;
+      console.log(
+        `${pair.figure} products webhook, 10 SKUs, ${MEASURED.toLocaleString("en")} distinct signed requests each, counted by the server, after ${WARM_UP.toLocaleString("en")} to warm up\n` +
+          `${line(pair.kit.name, kit)}\n${line(pair.bare.name, bare)}`,
+      );
+      report(`${pair.kit.name}, instructions per request`, kit.perRequest, "instructions");
+      report(`${pair.bare.name}, instructions per request`, bare.perRequest, "instructions");
+      report(`${pair.figure} by instructions: ${pair.ratio}`, bare.perRequest / kit.perRequest, "×", { op: ">=", value: pair.target });
+      report(`${pair.figure} event-loop thread only: ${pair.ratio}`, bare.mainThread / kit.mainThread, "×");
+    }
   } finally {
     measured.remove();
   }
-  console.log(
-    `kit measured: ${measured.description}\n` +
-      `products webhook, 10 SKUs, ${MEASURED.toLocaleString("en")} distinct signed requests each, counted by the server, after ${WARM_UP.toLocaleString("en")} to warm up\n` +
-      `  kit node:http adapter: ${Math.round(kit.perRequest).toLocaleString("en")} instructions per request, ${Math.round(kit.mainThread).toLocaleString("en")} on the event-loop thread (${kit.answered.toLocaleString("en")} requests)\n` +
-      `  hand-written node:http handler: ${Math.round(bare.perRequest).toLocaleString("en")} instructions per request, ${Math.round(bare.mainThread).toLocaleString("en")} on the event-loop thread (${bare.answered.toLocaleString("en")} requests)`,
-  );
-  report("kit node:http adapter, instructions per request", kit.perRequest, "instructions");
-  report("hand-written node:http handler, instructions per request", bare.perRequest, "instructions");
-  report("(b) by instructions: hand-written per request / kit per request", bare.perRequest / kit.perRequest, "×", { op: ">=", value: 0.8 });
-  report("(b) event-loop thread only: hand-written per request / kit per request", bare.mainThread / kit.mainThread, "×");
 }
