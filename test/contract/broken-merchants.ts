@@ -127,6 +127,15 @@ function refuseCopies(status: number, error: string): RawStep {
   };
 }
 
+/** A cart POST with a field the merchant's schema does not know is answered `answer`. */
+function unknownFieldsAnswered(answer: RawAnswer): RawStep {
+  const known = ["action", "store_id", "session_id", "sku", "quantity", "name", "price"];
+  return (request) => {
+    const body = json(request);
+    return isPath(request, PATHS.cart) && body !== undefined && Object.keys(body).some((key) => !known.includes(key)) ? answer : undefined;
+  };
+}
+
 /** The other store's cart GET answered `status` before the kit sees it. */
 const otherStoreCartGet = (status: number, error: string): RawStep => (request) =>
   request.method === "GET" && isPath(request, PATHS.cartGet) && new URLSearchParams(request.url.split("?")[1] ?? "").get("store_id") === "store-2"
@@ -338,6 +347,23 @@ export const BREAKAGES = {
         (merchant.carts.get(merchant.cartKey(request.store_id, request.session_id))?.size ?? 0) === 0 ? { ok: false, reason: "not_in_cart" } : h.clear(request, context),
     }),
   },
+  // The clear empties the cart, then writes an audit row per line, which fails; that failure is
+  // answered as a refusal of the clear. An empty cart has no lines, so its clear is answered ok.
+  "clear-of-full-cart-answered-refused": {
+    handlers: (h, merchant) => ({
+      ...h,
+      async clear(request, context) {
+        const lines = merchant.carts.get(merchant.cartKey(request.store_id, request.session_id))?.size ?? 0;
+        const answer = await h.clear(request, context);
+        return lines > 0 ? { ok: false, reason: "audit_failed" } : answer;
+      },
+    }),
+  },
+  // The remove looks the line up by the product's internal id instead of its SKU, and finds none.
+  "remove-finds-no-line": {
+    handlers: (h) => ({ ...h, remove: () => ({ ok: false, reason: "not_in_cart" }) }),
+  },
+  "exact-stock-refused": { flaws: { exactStockRefused: true } },
   "quantity-exceeded-answered-out-of-stock": {
     handlers: (h) => ({
       ...h,
@@ -376,15 +402,9 @@ export const BREAKAGES = {
         : answer;
     },
   },
-  "unknown-fields-refused": {
-    raw(request) {
-      const known = ["action", "store_id", "session_id", "sku", "quantity", "name", "price"];
-      const body = json(request);
-      return isPath(request, PATHS.cart) && body !== undefined && Object.keys(body).some((key) => !known.includes(key))
-        ? { status: 400, body: '{"error":"unknown field"}' }
-        : undefined;
-    },
-  },
+  // A strict schema whose failures are answered like any missing parameter.
+  "unknown-fields-answered-missing-params": { raw: unknownFieldsAnswered({ status: 200, body: '{"ok":false,"reason":"missing_params"}' }) },
+  "unknown-fields-refused": { raw: unknownFieldsAnswered({ status: 400, body: '{"error":"unknown field"}' }) },
   // Sold out answered with the merchant's own word instead of "out_of_stock".
   "out-of-stock-answered-sold-out": {
     rewrite: (request, answer) =>

@@ -41,6 +41,8 @@ export interface MemoryFlaws {
   stockCheckRace?: boolean;
   /** Carts are keyed by session alone: the same session id shares one cart across stores. */
   cartsIgnoreStore?: boolean;
+  /** An off-by-one stock check (`quantity >= available`): adding exactly what is left is refused. */
+  exactStockRefused?: boolean;
 }
 
 export interface MemoryMerchant {
@@ -80,7 +82,7 @@ export function createMemoryMerchant(flaws: MemoryFlaws = {}): MemoryMerchant {
     if (offer === undefined) return { ok: false, reason: "product_not_found" };
     const available = offer.stock - heldElsewhere(store, session, sku);
     if (available <= 0) return { ok: false, reason: "out_of_stock" };
-    if (quantity > available) return { ok: false, reason: "quantity_exceeded" };
+    if (quantity > available || (flaws.exactStockRefused && quantity === available)) return { ok: false, reason: "quantity_exceeded" };
     return { ok: true };
   }
 
