@@ -69,6 +69,21 @@ describe("the HMAC path on a node:crypto with hash()", () => {
     expect(outer).toEqual(Buffer.concat([pad(0x5c), realCreateHash("sha256").update(inner).digest()]));
   });
 
+  it("sizes the message buffer from the UTF-8 bytes of the prefix and the payload: each first message far longer than 1 KB, in a fresh load, is signed as createHmac signs it", async () => {
+    const long = "é€".repeat(20_000);
+    const bytes = new Uint8Array(100_000).map((_, index) => index % 251);
+    const firsts: Array<[string, string | Uint8Array]> = [
+      [PREFIX, long],
+      [PREFIX, bytes],
+      [`/cart/items?store_id=${long}&`, ""],
+    ];
+    for (const [prefix, payload] of firsts) {
+      const { hmacSync } = await loadOver(spiedCrypto().module);
+      const expected = realCreateHmac("sha256", "whsec_long").update(prefix).update(payload).digest();
+      expect(Buffer.from(hmacSync("whsec_long", prefix, payload)!), prefix.slice(0, 12)).toEqual(expected);
+    }
+  });
+
   it("makes each secret's pads once: 16 secrets are kept (the self-check's two among them), any later one is made on every call", async () => {
     const module = spiedCrypto();
     const made: string[] = [];
