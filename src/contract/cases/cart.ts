@@ -115,7 +115,8 @@ export const cartCases: ContractCase[] = [
       // timestamp would be a re-delivery of the first, rightly answered ok again.
       const signedAt = context.client.nowSeconds();
       // Stryker disable next-line ObjectLiteral: equivalent, signed now instead it is still a second apart from the second remove
-      const remove = cartCall(context, session, { action: "remove", sku }, { timestamp: signedAt });
+      const firstSigning = { timestamp: signedAt };
+      const remove = cartCall(context, session, { action: "remove", sku }, firstSigning);
       expectCartAnswer(await context.client.send(remove), { ok: true }, "the item was just added");
       // Stryker disable next-line ArithmeticOperator: equivalent, a second later is as distinct a signature
       const again = cartCall(context, session, { action: "remove", sku }, { timestamp: signedAt - 1 });
