@@ -304,9 +304,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return write(request, deadline, async (tx, at) => {
         const found = await offer(tx, request.store_id, request.sku);
         if (found === undefined || !found.is_active) return no("product_not_found");
-        const milli = toMilli(request.quantity ?? 1);
-        const badStep = stepReason(found, milli);
-        if (badStep !== undefined || milli === undefined) return no(badStep ?? reasons.notMultipleOf(found));
+        const asked = toMilli(request.quantity ?? 1);
+        const badStep = stepReason(found, asked);
+        if (badStep !== undefined) return no(badStep);
+        // stepReason names a reason for a quantity toMilli could not read: from here on it is one.
+        const milli = asked!;
         if (checkPrices && request.price !== undefined && !samePrice(request.price, effectivePrice(found))) {
           return no(reasons.priceChanged);
         }
@@ -324,7 +326,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       if (hasNul(request.store_id, request.session_id, request.sku)) return no("not_in_cart");
       return write(request, deadline, async (tx, at) => {
         const { cartId, lineMilli } = await cartState(tx, request.store_id, request.session_id, request.sku, at);
-        if (cartId === undefined || lineMilli === undefined) return no("not_in_cart");
+        // A line is only ever in a cart: with a line, cartId is set too.
+        if (lineMilli === undefined) return no("not_in_cart");
         await query(tx, "removeLine", [cartId, request.sku, request.store_id, at]);
         return ok;
       });
@@ -334,12 +337,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       if (hasNul(request.store_id, request.session_id, request.sku)) return no("not_in_cart");
       return write(request, deadline, async (tx, at) => {
         const { cartId, lineMilli } = await cartState(tx, request.store_id, request.session_id, request.sku, at);
-        if (cartId === undefined || lineMilli === undefined) return no("not_in_cart");
+        if (lineMilli === undefined) return no("not_in_cart");
         const found = await offer(tx, request.store_id, request.sku);
         if (found === undefined) return no("product_not_found");
-        const milli = toMilli(request.quantity);
-        const badStep = stepReason(found, milli);
-        if (badStep !== undefined || milli === undefined) return no(badStep ?? reasons.notMultipleOf(found));
+        const asked = toMilli(request.quantity);
+        const badStep = stepReason(found, asked);
+        if (badStep !== undefined) return no(badStep);
+        const milli = asked!;
         const badLine = lineReason(found, milli);
         if (badLine !== undefined) return no(badLine);
         const more = milli - lineMilli;
