@@ -199,7 +199,7 @@ if (schema.skipReason === undefined) {
     it("prepares each statement once per connection, by name", async () => {
       const single = schema.pool(1);
       let clock = T0;
-      const guard = createPostgresReplayGuard({ pool: single, now: () => clock });
+      const guard = createPostgresReplayGuard({ pool: single, now: () => clock, sweepEvery: 2 });
       const claim = async (overrides: Partial<ReplayDelivery> = {}) => {
         const seen = await guard.begin(delivery(overrides));
         if (seen.state !== "new") throw new Error(`expected new, got ${seen.state}`);
@@ -218,7 +218,7 @@ if (schema.skipReason === undefined) {
       await claim({ key: "4.d" });
       await claim({ key: "3.c" });
       const { rows: prepared } = await single.query<{ name: string }>("SELECT name FROM pg_prepared_statements ORDER BY name COLLATE \"C\"");
-      expect(prepared.map((row) => row.name)).toEqual(["guard.commitAnswer", "guard.complete", "guard.find", "guard.reclaim", "guard.release", "guard.restart", "guard.start"]);
+      expect(prepared.map((row) => row.name)).toEqual(["guard.commitAnswer", "guard.complete", "guard.find", "guard.reclaim", "guard.release", "guard.restart", "guard.start", "guard.sweep"]);
     });
   });
 
