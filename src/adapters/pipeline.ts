@@ -90,6 +90,17 @@ export function createPipeline<In, Res, Next, Out>(core: WebhookCore, adapter: W
     }
   }
 
+  /**
+   * The request whose promise is being made: the executor runs within `new Promise`, so one
+   * function serves every request instead of a closure per request.
+   */
+  let settling: AwaitingBody | undefined;
+  function settleWaiting(resolve: (out: Out | PromiseLike<Out>) => void, reject: (error: unknown) => void): void {
+    settling!.resolve = resolve;
+    settling!.reject = reject;
+    settling = undefined;
+  }
+
   function handle(waiting: AwaitingBody, rawBody: Uint8Array): CoreResponse | Promise<CoreResponse> {
     const { kind, request } = waiting;
     return core.handle(kind, {
@@ -152,10 +163,8 @@ export function createPipeline<In, Res, Next, Out>(core: WebhookCore, adapter: W
         adapter.readBody(request, core.bodyLimit, waiting);
         return undefined as Out; // what no caller reads (see `awaited`)
       }
-      const answered = new Promise<Out>((resolve, reject) => {
-        waiting.resolve = resolve;
-        waiting.reject = reject;
-      });
+      settling = waiting;
+      const answered = new Promise<Out>(settleWaiting);
       adapter.readBody(request, core.bodyLimit, waiting);
       return answered;
     } catch (error) {

@@ -168,6 +168,23 @@ function makeContext(request: DispatchRequest, storeId: string, sessionId: strin
   return new Context(request, storeId, sessionId);
 }
 
+/**
+ * One object of each shape a products request makes and drops, kept for the life of the process.
+ * V8 gives an object built field by field (a class instance, what `JSON.parse` returns) a hidden
+ * class that lives only while such an object does; optimized code that checks for it is thrown
+ * away at the first full garbage collection that finds none, and the requests that follow run
+ * unoptimized until it is compiled again. With one kept, the shapes, and the code, stay.
+ */
+export const KEPT_SHAPES: readonly unknown[] = [
+  new Context(
+    // Each field holds what a request's does (a deadline is epoch ms, not a small integer), so the shape is the same one.
+    { kind: "products", rawBody: new Uint8Array(0), query: new URLSearchParams(), requestId: "", deadline: Date.now(), secretIndex: 0, claim: undefined },
+    "",
+    undefined,
+  ),
+  JSON.parse('{"skus":[],"store_id":""}'),
+];
+
 /** A cart answer exactly as the kit sends and records it. */
 function storedCartAnswer(answer: unknown): StoredAnswer {
   const serialized = serializeAnswer(CartResponse, answer);

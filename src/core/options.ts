@@ -42,7 +42,7 @@ export interface WebhookKitOptions {
   logger?: WebhookLogger;
   /** The clock, in epoch milliseconds; inject one in tests. Default `Date.now`. */
   now?: () => number;
-  /** Makes the `x-request-id` of each answer and the `requestId` in the log. Default `crypto.randomUUID`. */
+  /** Makes the `x-request-id` of each answer and the `requestId` in the log. Default: a random (version 4) UUID. */
   generateRequestId?: () => string;
 }
 

@@ -1,6 +1,7 @@
 // The core as a whole: each answer's log line (level, message, duration from arrival), the
 // answer when the replay guard fails, and dispatch's answers at its edges (their messages, a
-// synchronous answer for a synchronous handler, a signal that aborts however often it is read).
+// synchronous answer for a synchronous handler, a signal that aborts however often it is read),
+// and the request ids it makes by default.
 import { describe, expect, it } from "vitest";
 import type { WebhookContext } from "vizochok-merchant-kit";
 import { createDispatcher, type DispatchRequest } from "../../src/core/dispatch.js";
@@ -16,6 +17,22 @@ const post = (path: string, body: string, fields: Partial<CoreRequest> = {}): Co
   headers: signedPost(body),
   rawBody: bytes(body),
   ...fields,
+});
+
+describe("createWebhookCore() request ids by default", () => {
+  it("each answer's x-request-id is a version 4 UUID of its own, the same one its log line names", async () => {
+    const logger = createCapturingLogger();
+    const core = createWebhookCore({ secret: SECRET, handlers: createRecordingMerchant().handlers, logger, now: () => NOW });
+    const ids: string[] = [];
+    // More than one batch of the entropy the ids are drawn from (128 ids).
+    for (let n = 0; n < 300; n++) {
+      const answer = await core.handle("products", post("/check-products", productsBody([`sku-${n}`])));
+      ids.push(answer.headers["x-request-id"]!);
+    }
+    expect(ids.filter((id) => !/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toEqual([]);
+    expect(new Set(ids).size).toBe(300);
+    expect(logger.lines.map((line) => line.fields.requestId)).toEqual(ids);
+  });
 });
 
 describe("createWebhookCore() log lines", () => {
