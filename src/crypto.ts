@@ -107,6 +107,7 @@ const padsBySecret = new Map<string, HmacPads>();
 function padsOf(secret: string): HmacPads {
   let pads = padsBySecret.get(secret);
   if (pads === undefined) {
+    // Stryker disable next-line StringLiteral: equivalent, Buffer.from reads an empty encoding as utf8
     let key: Uint8Array = Buffer.from(secret, "utf8");
     // A key longer than the block is hashed first (RFC 2104, section 2).
     if (key.byteLength > BLOCK) key = nodeCrypto!.createHash("sha256").update(key).digest();
@@ -141,9 +142,12 @@ function oneShotHmac(secret: string, prefix: string, payload: Uint8Array | strin
   if (message === undefined) message = Buffer.alloc(Math.max(most, 1024));
   else if (message.byteLength < most) message = Buffer.alloc(Math.max(most, 2 * message.byteLength));
   message.set(inner, 0);
+  // Stryker disable next-line StringLiteral: equivalent, Buffer#write reads an empty encoding as utf8
   let length = BLOCK + message.write(prefix, BLOCK, "utf8");
-  if (typeof payload === "string") length += message.write(payload, length, "utf8");
-  else {
+  if (typeof payload === "string") {
+    // Stryker disable next-line StringLiteral: equivalent, as above
+    length += message.write(payload, length, "utf8");
+  } else {
     message.set(payload, length);
     length += payload.byteLength;
   }
@@ -166,6 +170,7 @@ function oneShot(): boolean {
         const agrees = (secret: string, text: string) =>
           Buffer.from(oneShotHmac(secret, "", new TextEncoder().encode(text)), "latin1").equals(nodeCrypto!.createHmac("sha256", secret).update(text).digest());
         oneShotWorks = agrees("Jefe", "what do ya want for nothing?") && agrees("k".repeat(100), "a longer key");
+        // Stryker disable next-line BlockStatement: equivalent, oneShotWorks is already false
       } catch {
         oneShotWorks = false;
       }

@@ -84,6 +84,17 @@ describe("the HMAC path on a node:crypto with hash()", () => {
     }
   });
 
+  it("uses a secret of exactly the block's 64 bytes as the key as it is, and hashes a longer one first (RFC 2104)", async () => {
+    const module = spiedCrypto();
+    const { hmacSync } = await loadOver(module.module);
+    hmacSync("whsec_warm", PREFIX, "body");
+    module.createHash.mockClear();
+    for (const secret of ["s".repeat(64), "é".repeat(32), "s".repeat(65)]) {
+      expect(Buffer.from(hmacSync(secret, PREFIX, "body")!), `${Buffer.byteLength(secret)} bytes`).toEqual(digest(secret, "body"));
+    }
+    expect(module.createHash).toHaveBeenCalledTimes(1);
+  });
+
   it("makes each secret's pads once: 16 secrets are kept (the self-check's two among them), any later one is made on every call", async () => {
     const module = spiedCrypto();
     const made: string[] = [];
@@ -100,6 +111,15 @@ describe("the HMAC path on a node:crypto with hash()", () => {
     }
     const late = secrets.slice(14);
     expect(made).toEqual(["k".repeat(100), ...secrets.slice(0, 14), ...late.flatMap((secret) => [secret, secret])]);
+  });
+});
+
+describe("without node:crypto", () => {
+  it("hmacSync and verifyHmacSync answer undefined (the caller then uses Web Crypto)", async () => {
+    const { hmacSync, verifyHmacSync, nodeCrypto } = await loadOver(undefined as never);
+    expect(nodeCrypto).toBeUndefined();
+    expect(hmacSync("whsec_one", PREFIX, "body")).toBeUndefined();
+    expect(verifyHmacSync("whsec_one", PREFIX, "body", digest("whsec_one", "body"))).toBeUndefined();
   });
 });
 
