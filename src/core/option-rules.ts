@@ -32,11 +32,16 @@ export function paddedSecrets(secrets: readonly string[]): number[] {
 /** A finite number > 0 (at most `max` when given), or `fallback` when left out. */
 export function positiveRule(value: unknown, name: string, fallback: number, max?: { value: number; why: string }): Rule<number> {
   if (value === undefined) return { ok: true, value: fallback };
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+  if (!isFiniteNumber(value) || value <= 0) {
     return { ok: false, message: `${name} must be a finite number > 0, got ${describe(value)}` };
   }
   if (max !== undefined && value > max.value) return { ok: false, message: `${name} must be at most ${max.value} (${max.why}), got ${describe(value)}` };
   return { ok: true, value };
+}
+
+/** `Number.isFinite`, which is false for anything but a number, as a type guard. */
+function isFiniteNumber(value: unknown): value is number {
+  return Number.isFinite(value);
 }
 
 /** One of `choices`, or the first of them when left out. */

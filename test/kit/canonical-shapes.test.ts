@@ -2,7 +2,7 @@
 // zod accepts the value and its output serializes to the same bytes; the answer check's text and
 // its accept/reject are zod's for every value, canonical or not.
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CartGetResponse, CartResponse, ProductsRequest, ProductsResponse } from "vizochok-merchant-kit";
 import type * as z from "zod/mini";
 import { serializeAnswer } from "../../src/core/answer-check.js";
@@ -102,6 +102,75 @@ describe.each(cases)("the %s check", (_name, schema, isCanonical, values) => {
   });
 });
 
+/** The same keys and values, in a plain object without a prototype (as `Object.create(null)` makes). */
+const bare = (value: Record<string, unknown>): Record<string, unknown> => Object.assign(Object.create(null) as Record<string, unknown>, value);
+
+const offer1 = { sku: "milk-001", price: 42.5, in_stock: true };
+const item1 = { sku: "milk-001", name: "Milk", price: 42.5, quantity: 1 };
+
+// Answers already in each schema's output shape, one per way of being so: every optional field
+// present and absent, the null a cart item may carry, text and numbers at their bounds, objects
+// without a prototype.
+const CANONICAL: Array<[string, z.ZodMiniType, unknown]> = [
+  ["no products", ProductsResponse, { products: [] }],
+  ["a one-letter SKU, price 0, out of stock", ProductsResponse, { products: [{ sku: "m", price: 0, in_stock: false }] }],
+  ["a 128-character SKU of surrogate pairs", ProductsResponse, { products: [{ sku: "🥛".repeat(64), price: 1, in_stock: true }] }],
+  ["both promo fields, a free promo with an empty label", ProductsResponse, { products: [{ ...offer1, promo_price: 0, promo_label: "" }] }],
+  ["a promo price alone", ProductsResponse, { products: [{ ...offer1, promo_price: 40 }] }],
+  ["a promo label alone", ProductsResponse, { products: [{ ...offer1, promo_label: "−10%" }] }],
+  ["an offer left undefined in a promo field", ProductsResponse, { products: [{ ...offer1, promo_price: undefined }] }],
+  ["objects without a prototype", ProductsResponse, bare({ products: [bare(offer1), bare({ ...offer1, sku: "bread-002" })] })],
+  ["ok", CartResponse, { ok: true }],
+  ["a refusal", CartResponse, { ok: false, reason: "out_of_stock" }],
+  ["a one-letter reason", CartResponse, { ok: false, reason: "x" }],
+  ["ok without a prototype", CartResponse, bare({ ok: true })],
+  ["an empty cart", CartGetResponse, { items: [] }],
+  ["an item with no optional field, a nameless one, a quantity of a thousandth", CartGetResponse, { items: [item1, { ...item1, sku: "tea", name: "", quantity: 0.001 }] }],
+  ["an item with every field", CartGetResponse, { items: [{ ...item1, unit: "kg", promo_price: 0, brand: "Galychyna" }] }],
+  ["an item with null promo price and brand", CartGetResponse, { items: [{ ...item1, promo_price: null, brand: null }] }],
+  ["an item with a unit alone", CartGetResponse, { items: [{ ...item1, unit: "pcs" }] }],
+  ["an item without a prototype", CartGetResponse, bare({ items: [bare(item1)] })],
+];
+
+describe("serializeAnswer() without zod", () => {
+  it.each(CANONICAL)("sends %s as it is, without a zod parse, zod's text", (_name, schema, answer) => {
+    const zodText = JSON.stringify(schema.safeParse(answer).data);
+    const parse = vi.spyOn(schema, "safeParse");
+    try {
+      expect(serializeAnswer(schema, answer)).toEqual({ ok: true, text: zodText });
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it("parses with zod, same text, while Object.prototype or Array.prototype has a toJSON", () => {
+    for (const prototype of [Object.prototype, Array.prototype]) {
+      Object.defineProperty(prototype, "toJSON", { value: function (this: unknown) { return this; }, configurable: true, writable: true });
+      const parse = vi.spyOn(ProductsResponse, "safeParse");
+      try {
+        expect(serializeAnswer(ProductsResponse, { products: [offer1] })).toEqual({ ok: true, text: JSON.stringify({ products: [offer1] }) });
+        expect(parse).toHaveBeenCalledTimes(1);
+      } finally {
+        parse.mockRestore();
+        delete (prototype as { toJSON?: unknown }).toJSON;
+      }
+    }
+  });
+});
+
+describe("isCanonicalProductsRequest()", () => {
+  it("says yes for the usual request at its bounds: 500 SKUs, a 256-character store, a one-letter store, none, a request without a prototype", () => {
+    const skus = Array.from({ length: 500 }, (_, index) => `sku-${index}`);
+    for (const request of [{ skus, store_id: "s".repeat(256) }, { skus: [], store_id: "s" }, bare({ skus: ["milk-001"], store_id: "store-1" })]) {
+      expect(isCanonicalProductsRequest(request)).toBe(true);
+      expect(JSON.stringify(ProductsRequest.safeParse(request).data)).toBe(JSON.stringify(request));
+    }
+    expect(isCanonicalProductsRequest({ skus: [...skus, "sku-500"], store_id: "store-1" })).toBe(false);
+    expect(isCanonicalProductsRequest({ skus: ["milk-001", ""], store_id: "store-1" })).toBe(false);
+  });
+});
+
 describe("serializeAnswer()", () => {
   it.each(cases.slice(0, 3))("gives zod's accept/reject and zod's text for every %s value", (_name, schema, _check, values) => {
     fc.assert(
@@ -130,6 +199,24 @@ describe("serializeAnswer()", () => {
     Object.defineProperty(hidden, "in_stock", { value: true, enumerable: false });
     const withToJson = [{ sku: "milk-001", price: 1, in_stock: true }];
     Object.defineProperty(withToJson, "toJSON", { value: () => "spoofed" });
+    class Listing extends Array<unknown> {
+      toJSON() {
+        return "spoofed";
+      }
+    }
+    const listing = Listing.from([{ sku: "milk-001", price: 1, in_stock: true }]);
+    class PricedOffer {
+      sku = "milk-001";
+      price = 1;
+      in_stock = true;
+      toJSON() {
+        return { sku: this.sku };
+      }
+    }
+    const hiddenProducts = {} as Record<string, unknown>;
+    Object.defineProperty(hiddenProducts, "products", { value: [{ sku: "milk-001", price: 1, in_stock: true }], enumerable: false });
+    const hiddenPromo = { sku: "milk-001", price: 1, in_stock: true } as Record<string, unknown>;
+    Object.defineProperty(hiddenPromo, "promo_price", { value: 5, enumerable: false });
     const odd: Array<[unknown, string]> = [
       [{ products: [{ sku: "milk-001", price: 1, in_stock: true, promo_price: null, promo_label: null }] }, '{"products":[{"sku":"milk-001","price":1,"in_stock":true}]}'],
       [{ products: [{ sku: "milk-001", price: 1, in_stock: true, name: "Milk" }] }, '{"products":[{"sku":"milk-001","price":1,"in_stock":true}]}'],
@@ -137,11 +224,28 @@ describe("serializeAnswer()", () => {
       [{ products: [new Offer("milk-001", 1, true)] }, '{"products":[{"sku":"milk-001","price":1,"in_stock":true,"promo_price":5}]}'],
       [{ products: [hidden] }, '{"products":[{"sku":"milk-001","price":1,"in_stock":true}]}'],
       [{ products: withToJson }, '{"products":[{"sku":"milk-001","price":1,"in_stock":true}]}'],
+      [{ products: listing }, '{"products":[{"sku":"milk-001","price":1,"in_stock":true}]}'],
+      [{ products: [new PricedOffer()] }, '{"products":[{"sku":"milk-001","price":1,"in_stock":true}]}'],
+      [hiddenProducts, '{"products":[{"sku":"milk-001","price":1,"in_stock":true}]}'],
+      [{ products: [hiddenPromo] }, '{"products":[{"sku":"milk-001","price":1,"in_stock":true,"promo_price":5}]}'],
     ];
     for (const [answer, text] of odd) {
       expect(isCanonicalProductsResponse(answer)).toBe(false);
       expect(serializeAnswer(ProductsResponse, answer)).toEqual({ ok: true, text });
     }
+    class CartLine {
+      sku = "milk-001";
+      name = "Milk";
+      price = 1;
+      quantity = 1;
+      toJSON() {
+        return { sku: this.sku };
+      }
+    }
+    const line = '{"sku":"milk-001","name":"Milk","price":1,"quantity":1}';
+    expect(serializeAnswer(CartGetResponse, { items: [new CartLine()] })).toEqual({ ok: true, text: `{"items":[${line}]}` });
+    expect(serializeAnswer(CartGetResponse, { items: [{ ...item1, sku: "milk-001", name: "Milk", price: 1, note: "x" }] })).toEqual({ ok: true, text: `{"items":[${line}]}` });
+    expect(serializeAnswer(CartGetResponse, { items: [], total: 0 })).toEqual({ ok: true, text: '{"items":[]}' });
     expect(serializeAnswer(CartResponse, { reason: "out_of_stock", ok: false })).toEqual({ ok: true, text: '{"ok":false,"reason":"out_of_stock"}' });
     expect(serializeAnswer(CartResponse, { ok: true, reason: "ignored" })).toEqual({ ok: true, text: '{"ok":true}' });
   });
@@ -151,7 +255,17 @@ describe("serializeAnswer()", () => {
       [ProductsResponse, { products: [{ sku: "milk-001", price: "42.50", in_stock: true }] }, "price"],
       [ProductsResponse, { products: [{ sku: "milk-\ud800", price: 1, in_stock: true }] }, "sku"],
       [ProductsResponse, { products: [{ sku: "milk-001", price: Number.NaN, in_stock: true }] }, "price"],
+      [ProductsResponse, { products: [{ sku: "milk-001", price: Number.POSITIVE_INFINITY, in_stock: true }] }, "price"],
+      [ProductsResponse, { products: Object.setPrototypeOf({ 0: { sku: "milk-001", price: 1, in_stock: true }, length: 1 }, Array.prototype) }, "products"],
       [CartResponse, { ok: false }, "reason"],
+      [ProductsResponse, { products: [{ sku: "milk-001", price: 1, in_stock: true, promo_label: 10 }] }, "promo_label"],
+      [CartGetResponse, { items: {} }, "items"],
+      [CartGetResponse, { items: [{ ...item1, name: 5 }] }, "name"],
+      [CartGetResponse, { items: [{ ...item1, quantity: "2" }] }, "quantity"],
+      [CartGetResponse, { items: [{ ...item1, quantity: Number.POSITIVE_INFINITY }] }, "quantity"],
+      [CartGetResponse, { items: [{ ...item1, unit: 1 }] }, "unit"],
+      [CartGetResponse, { items: [{ ...item1, promo_price: "1" }] }, "promo_price"],
+      [CartGetResponse, { items: [{ ...item1, brand: 5 }] }, "brand"],
       [CartGetResponse, { items: [{ sku: "milk-001", name: "Milk", price: 1, quantity: 0 }] }, "quantity"],
     ];
     for (const [schema, answer, field] of bad) {

@@ -99,6 +99,34 @@ describe("the answer check, as loaded", () => {
   });
 });
 
+describe("the option rules, as loaded", () => {
+  it("a missing secret's message says where it usually comes from", async () => {
+    const { secretsRule } = await load(() => import("../../src/core/option-rules.js"));
+    expect(secretsRule(undefined, "secret")).toEqual({
+      ok: false,
+      message: "secret must be a non-empty string or a list of them, got undefined; it usually comes from process.env.VIZOCHOK_WEBHOOK_SECRET, which may be unset",
+    });
+  });
+});
+
+describe("the shape checks, loaded on a runtime without String.prototype.isWellFormed", () => {
+  it("a SKU or store with a lone surrogate is left to zod; one with a surrogate pair is taken as it is", async () => {
+    const descriptor = Object.getOwnPropertyDescriptor(String.prototype, "isWellFormed")!;
+    delete (String.prototype as { isWellFormed?: unknown }).isWellFormed;
+    try {
+      const { isCanonicalCartGetResponse, isCanonicalProductsRequest, isCanonicalProductsResponse } = await load(() => import("../../src/core/canonical-shapes.js"));
+      const offer = (sku: string) => ({ products: [{ sku, price: 1, in_stock: true }] });
+      expect([isCanonicalProductsResponse(offer("milk-🥛")), isCanonicalProductsResponse(offer("milk-\ud800")), isCanonicalProductsResponse(offer("\udc00"))]).toEqual([true, false, false]);
+      const request = (store: string) => ({ skus: ["milk-001"], store_id: store });
+      expect([isCanonicalProductsRequest(request("store-🥛")), isCanonicalProductsRequest(request("store-\ud800"))]).toEqual([true, false]);
+      const items = (sku: string) => ({ items: [{ sku, name: "Milk", price: 1, quantity: 0.5 }] });
+      expect([isCanonicalCartGetResponse(items("milk-🥛")), isCanonicalCartGetResponse(items("milk-\ud800"))]).toEqual([true, false]);
+    } finally {
+      Object.defineProperty(String.prototype, "isWellFormed", descriptor);
+    }
+  });
+});
+
 describe("loadNodeCrypto()", () => {
   const real = process.getBuiltinModule("node:crypto");
 
