@@ -9,7 +9,7 @@ import { migratePostgres } from "../../reference-store/postgres/migrations.js";
 import { seedPostgresCatalog } from "../../reference-store/postgres/seed.js";
 import { createPostgresStore } from "../../reference-store/postgres/store.js";
 import { SMALL_CATALOG } from "./helpers.js";
-import { postgresReservationMismatches } from "./postgres-helpers.js";
+import { postgresCartLines, postgresReservationMismatches, postgresReserved, reseedPostgresCatalog } from "./postgres-helpers.js";
 import { createTestSchema, reportSkipped } from "./servers.js";
 
 const schema = await createTestSchema("store_races");
@@ -62,19 +62,10 @@ if (schema.skipReason === undefined) {
   const pool = schema.pool(4);
   await migratePostgres(pool);
 
-  beforeEach(async () => {
-    await schema.sql("DROP TRIGGER IF EXISTS slow_line ON cart_lines; DROP TRIGGER IF EXISTS keep_carts ON carts");
-    await schema.sql("DELETE FROM cart_lines; DELETE FROM carts; DELETE FROM stock; DELETE FROM prices; DELETE FROM products; DELETE FROM stores");
-    await seedPostgresCatalog(pool, SMALL_CATALOG);
-  });
+  beforeEach(() => reseedPostgresCatalog(schema.sql, () => seedPostgresCatalog(pool, SMALL_CATALOG), [["slow_line", "cart_lines"], ["keep_carts", "carts"]]));
 
-  const lines = async (sessionId = "alice") =>
-    (await schema.sql<{ sku: string; milli: number }>(
-      "SELECT l.sku, l.quantity_milli AS milli FROM carts c JOIN cart_lines l USING (cart_id) WHERE c.session_id = $1 ORDER BY l.line_id",
-      [sessionId],
-    )).map((row) => [row.sku, row.milli]);
-  const reserved = async (sku: string) =>
-    (await schema.sql<{ milli: number }>("SELECT reserved_milli AS milli FROM stock WHERE store_id = 'store-1' AND sku = $1", [sku]))[0]?.milli;
+  const lines = (sessionId?: string) => postgresCartLines(schema.sql, sessionId);
+  const reserved = async (sku: string) => postgresReserved(schema.sql, sku);
   /** The stock row's version: a new one for every UPDATE of it, even one that changes no value. */
   const stockVersion = async (sku: string) =>
     (await schema.sql<{ xmin: string }>("SELECT xmin::text AS xmin FROM stock WHERE store_id = 'store-1' AND sku = $1", [sku]))[0]!.xmin;
