@@ -5,11 +5,16 @@
 // (search index, products webhook, agent, framing and queueing), CPU per process, and a sweep
 // over the number of clients. Baseline: the same clients talking to an agent that only echoes.
 // `BENCH_PROFILE=dir` writes a `--cpu-prof` profile of the stub and the store into `dir`.
-import { fork, type ChildProcess } from "node:child_process";
+// `BENCH_CALLGRIND=1` instead counts the stub's CPU instructions per turn under valgrind's
+// callgrind (one warm-up run, one counted run at BENCH_CLIENTS, both checked like every run):
+// a figure that moves far less with the machine's other load than CPU time does.
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { readdirSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { availableParallelism, loadavg } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { silentLogger } from "vizochok-merchant-kit";
@@ -25,6 +30,7 @@ import {
 import { createStoreApp } from "../../reference-store/app.js";
 import { Catalog, DEFAULT_CATALOG_PATH, loadCatalog } from "../../reference-store/catalog.js";
 import { catalog, recipes } from "../stub/harness.js";
+import { callgrindControl, callgrindTotal, hasValgrind } from "./callgrind-tools.js";
 import { median, report } from "./harness.js";
 
 const SECRET = "whsec_bench_stub";
@@ -211,16 +217,24 @@ async function stubChild(storeUrl: string): Promise<void> {
 
 interface Child {
   port: number;
+  pid: number;
   stats(): Promise<Extract<FromChild, { type: "stats" }>>;
   /** Resets the child's counters; resolves once it has, so no request of the run is counted as before it. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-async function startChild(args: string[]): Promise<Child> {
+/** With `callgrind` (an output file), the child runs under valgrind with counting off. */
+async function startChild(args: string[], callgrind?: string): Promise<Child> {
   const profile = process.env.BENCH_PROFILE;
   const execArgv = ["--import", "tsx", ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [])];
-  const child: ChildProcess = fork(here, args, { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const stdio: ["ignore", "inherit", "inherit", "ipc"] = ["ignore", "inherit", "inherit", "ipc"];
+  const child: ChildProcess =
+    callgrind === undefined
+      ? fork(here, args, { execArgv, stdio })
+      : spawn("valgrind", ["--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes", `--callgrind-out-file=${callgrind}`, process.execPath, ...execArgv, here, ...args], {
+          stdio,
+        });
   let waiting: { resolve(message: FromChild): void; reject(error: Error): void } | undefined;
   child.on("message", (message) => waiting?.resolve(message as FromChild));
   child.on("exit", (code) => waiting?.reject(new Error(`${args.join(" ")} exited with ${code}`)));
@@ -229,6 +243,7 @@ async function startChild(args: string[]): Promise<Child> {
   if (ready.type !== "ready") throw new Error(`${args.join(" ")}: expected ready`);
   return {
     port: ready.port,
+    pid: child.pid!,
     async start() {
       const answer = next();
       child.send({ type: "start" } satisfies ToChild);
@@ -373,6 +388,40 @@ async function searchOnly(): Promise<number> {
   return (performance.now() - t0) / n;
 }
 
+/**
+ * Instructions the stub executes per turn: a warm-up run, then one run counted (each checked
+ * against the store's handler runs like every run). Main thread alone and all threads: V8's
+ * background compiling and GC follow wall time, so the main thread's count is the steadier one.
+ */
+async function countInstructions(): Promise<void> {
+  if (!hasValgrind()) throw new Error("BENCH_CALLGRIND needs valgrind");
+  const out = join(tmpdir(), `callgrind-stub-${process.pid}.out`);
+  const store = await startChild(["--role", "store"]);
+  const stub = await startChild(["--role", "stub", `http://127.0.0.1:${store.port}`], out);
+  let counted: RunResult;
+  try {
+    await run("warm-up", "pk_bench", CLIENTS, stub, store);
+    callgrindControl(stub.pid, "on");
+    counted = await run("counted", "pk_bench", CLIENTS, stub, store);
+    callgrindControl(stub.pid, "off");
+  } finally {
+    await Promise.all([stub.stop(), store.stop()]);
+  }
+  const files = readdirSync(dirname(out))
+    .filter((f) => f.startsWith(basename(out)))
+    .map((f) => join(dirname(out), f));
+  const perThread = files.map((f) => ({ main: f.endsWith("-01"), total: callgrindTotal(f) }));
+  for (const f of files) rmSync(f, { force: true });
+  const main = perThread.find((t) => t.main)?.total ?? 0;
+  const all = perThread.reduce((sum, t) => sum + t.total, 0);
+  if (main === 0) throw new Error("callgrind counted no instructions on the stub's main thread");
+  printRun(counted);
+  const { products, cart } = counted.deliveries;
+  console.log(`counted run: ${counted.turns} turns, ${products.length} products and ${cart.length} cart deliveries, each one handled by the store`);
+  report(`stub instructions per turn at ${CLIENTS} clients, main thread`, main / counted.turns, "instructions");
+  report(`stub instructions per turn at ${CLIENTS} clients, all threads`, all / counted.turns, "instructions");
+}
+
 async function main(): Promise<void> {
   const store = await startChild(["--role", "store"]);
   const stub = await startChild(["--role", "stub", `http://127.0.0.1:${store.port}`]);
@@ -437,4 +486,5 @@ async function main(): Promise<void> {
 const role = process.argv[process.argv.indexOf("--role") + 1];
 if (process.argv.includes("--role") && role === "store") await storeChild();
 else if (process.argv.includes("--role") && role === "stub") await stubChild(process.argv[process.argv.indexOf("--role") + 2]!);
+else if (process.env.BENCH_CALLGRIND) await countInstructions();
 else await main();
