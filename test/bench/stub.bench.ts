@@ -164,15 +164,19 @@ function timedAgent(agent: Agent, turns: ServerTurn[]): Agent {
       const text = turn.input.type === "message" ? turn.input.text : turn.input.type;
       const record: ServerTurn = { text, agentMs: 0, searchMs: 0 };
       const search = turn.tools.search;
-      // The turn's tools with a timed search on top, without copying the other methods each turn.
-      const tools: typeof turn.tools = Object.create(turn.tools);
-      tools.search = async (query, limit) => {
-        const t0 = performance.now();
-        try {
-          return await search(query, limit);
-        } finally {
-          record.searchMs += performance.now() - t0;
-        }
+      // The turn's tools with a timed search, as a copy: an Object.create(turn.tools) on top of
+      // them made each turn's tools a prototype, which V8 reshapes (~4 µs a turn, 1.7 % of the
+      // stub's CPU in a profile) where copying ten properties takes a tenth of that.
+      const tools: typeof turn.tools = {
+        ...turn.tools,
+        search: async (query, limit) => {
+          const t0 = performance.now();
+          try {
+            return await search(query, limit);
+          } finally {
+            record.searchMs += performance.now() - t0;
+          }
+        },
       };
       const t0 = performance.now();
       await agent.respond({ input: turn.input, conversation: turn.conversation, tools, reply: turn.reply, get signal() { return turn.signal; } });
