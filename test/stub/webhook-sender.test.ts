@@ -87,6 +87,26 @@ describe("createWebhookSender()", () => {
     expect(deliveries[0]!.request.body).toBeUndefined();
   });
 
+  it("GET replaces a parameter of the same name in place, keeps the fragment in the record and sends none", async () => {
+    const retailer = await startRetailer({ items: [] });
+    const { sender, deliveries } = startSender();
+    for (const suffix of ["?store_id=old&x=a%20b#frag", "?#", "#"]) {
+      await sender.get(target(`http://${retailer.base}/c${suffix}`, "cart_get"), { store_id: "store-1", session_id: "ж 1" }, CartGetResponse);
+    }
+    sender.close();
+
+    expect(retailer.received.map((r) => r.url)).toEqual([
+      "/c?store_id=store-1&x=a+b&session_id=%D0%B6+1",
+      "/c?store_id=store-1&session_id=%D0%B6+1",
+      "/c?store_id=store-1&session_id=%D0%B6+1",
+    ]);
+    expect(deliveries.map((d) => d.request.url)).toEqual([
+      `http://${retailer.base}/c?store_id=store-1&x=a+b&session_id=%D0%B6+1#frag`,
+      `http://${retailer.base}/c?store_id=store-1&session_id=%D0%B6+1#`,
+      `http://${retailer.base}/c?store_id=store-1&session_id=%D0%B6+1#`,
+    ]);
+  });
+
   it("a URL with user and password sends them as Basic authorization", async () => {
     const retailer = await startRetailer(offers);
     const { sender } = startSender();
