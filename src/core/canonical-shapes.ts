@@ -33,8 +33,10 @@ function prototypesClean(): boolean {
 
 /**
  * Which of `keys` the object has as enumerable keys, as a bit set, or -1 when it has another key
- * or has them out of `keys`' order. A key it lacks must also read as undefined (no inherited or
- * non-enumerable value zod would see and JSON.stringify would not).
+ * or has them out of `keys`' order. A key it lacks is the caller's to check: it must read as
+ * undefined (no inherited or non-enumerable value zod would see and JSON.stringify would not).
+ * The callers read each such key by name, which costs far less than reading it here by a key
+ * that differs from call to call.
  */
 function keysInOrder(value: Record<string, unknown>, keys: readonly string[]): number {
   let seen = 0;
@@ -44,10 +46,6 @@ function keysInOrder(value: Record<string, unknown>, keys: readonly string[]): n
     if (next === keys.length) return -1;
     seen |= 1 << next;
     next++;
-  }
-  // Stryker disable next-line EqualityOperator: one step past the end reads value["undefined"], a key outside every schema, which zod and JSON.stringify both ignore
-  for (let index = 0; index < keys.length; index++) {
-    if ((seen & (1 << index)) === 0 && value[keys[index]!] !== undefined) return -1;
   }
   return seen;
 }
@@ -73,17 +71,19 @@ const OFFER_KEYS = ["sku", "price", "in_stock", "promo_price", "promo_label"] as
 
 function isCanonicalOffer(value: unknown): boolean {
   if (!isPlain(value)) return false;
-  // A required key left out reads as undefined, which its check below refuses.
-  // Stryker disable next-line EqualityOperator: an object with none of the keys (0) fails the sku check below as well
-  if (keysInOrder(value, OFFER_KEYS) < 0) return false;
-  // null promo fields are read as absent by the schema, so zod's output would differ.
+  const seen = keysInOrder(value, OFFER_KEYS);
+  // sku, price and in_stock all present (one that is not, or is hidden, would be read by zod).
+  // Stryker disable next-line EqualityOperator: equivalent, an object with none of the keys (0) fails the required-keys check as well
+  if (seen < 0 || (seen & 0b111) !== 0b111) return false;
+  // null promo fields are read as absent by the schema, so zod's output would differ; an absent
+  // one must read as undefined.
   const { promo_price: promoPrice, promo_label: promoLabel } = value;
   return (
     isSku(value.sku) &&
     isMoney(value.price) &&
     typeof value.in_stock === "boolean" &&
-    (promoPrice === undefined || isMoney(promoPrice)) &&
-    (promoLabel === undefined || typeof promoLabel === "string")
+    (promoPrice === undefined || ((seen & 0b01000) !== 0 && isMoney(promoPrice))) &&
+    (promoLabel === undefined || ((seen & 0b10000) !== 0 && typeof promoLabel === "string"))
   );
 }
 
@@ -116,7 +116,7 @@ const CART_KEYS = ["ok", "reason"] as const;
 export function isCanonicalCartResponse(value: unknown): boolean {
   if (!prototypesClean() || !isPlain(value)) return false;
   const seen = keysInOrder(value, CART_KEYS);
-  if (value.ok === true) return seen === 0b01;
+  if (value.ok === true) return seen === 0b01 && value.reason === undefined;
   return value.ok === false && seen === 0b11 && typeof value.reason === "string" && value.reason.length > 0;
 }
 
@@ -124,18 +124,19 @@ const ITEM_KEYS = ["sku", "name", "price", "quantity", "unit", "promo_price", "b
 
 function isCanonicalCartItem(value: unknown): boolean {
   if (!isPlain(value)) return false;
-  // A required key left out reads as undefined, which its check below refuses.
-  // Stryker disable next-line EqualityOperator: an object with none of the keys (0) fails the sku check below as well
-  if (keysInOrder(value, ITEM_KEYS) < 0) return false;
+  const seen = keysInOrder(value, ITEM_KEYS);
+  // sku, name, price and quantity all present; an absent optional key must read as undefined.
+  // Stryker disable next-line EqualityOperator: equivalent, an object with none of the keys (0) fails the required-keys check as well
+  if (seen < 0 || (seen & 0b1111) !== 0b1111) return false;
   const { unit, promo_price: promoPrice, brand } = value;
   return (
     isSku(value.sku) &&
     typeof value.name === "string" &&
     isMoney(value.price) &&
     isQuantity(value.quantity) &&
-    (unit === undefined || typeof unit === "string") &&
-    (promoPrice === undefined || promoPrice === null || isMoney(promoPrice)) &&
-    (brand === undefined || brand === null || typeof brand === "string")
+    (unit === undefined || ((seen & 0b0010000) !== 0 && typeof unit === "string")) &&
+    (promoPrice === undefined || ((seen & 0b0100000) !== 0 && (promoPrice === null || isMoney(promoPrice)))) &&
+    (brand === undefined || ((seen & 0b1000000) !== 0 && (brand === null || typeof brand === "string")))
   );
 }
 

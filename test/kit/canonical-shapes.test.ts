@@ -250,6 +250,36 @@ describe("serializeAnswer()", () => {
     expect(serializeAnswer(CartResponse, { ok: true, reason: "ignored" })).toEqual({ ok: true, text: '{"ok":true}' });
   });
 
+  it("leaves to zod a key the object lacks but zod reads: hidden (non-enumerable) or inherited, for every field of every shape", () => {
+    /** `value` with `key` defined on it, not enumerable. */
+    const hidden = (value: Record<string, unknown>, key: string, field: unknown) => Object.defineProperty({ ...value }, key, { value: field, enumerable: false });
+    /** `value` with a prototype that carries `key` (zod reads it, JSON.stringify does not write it). */
+    const inherited = (value: Record<string, unknown>, key: string, field: unknown) => Object.assign(Object.create({ [key]: field }) as Record<string, unknown>, value);
+    const shapes: Array<[z.ZodMiniType, (value: unknown) => boolean, Record<string, unknown>, Record<string, unknown>, (entry: Record<string, unknown>) => unknown]> = [
+      [ProductsResponse, isCanonicalProductsResponse, offer1, { sku: "milk-001", price: 1, in_stock: true, promo_price: 5, promo_label: "−10%" }, (entry) => ({ products: [entry] })],
+      [CartGetResponse, isCanonicalCartGetResponse, item1, { sku: "milk-001", name: "Milk", price: 1, quantity: 1, unit: "kg", promo_price: null, brand: null }, (entry) => ({ items: [entry] })],
+      [CartResponse, isCanonicalCartResponse, { ok: true }, { ok: false, reason: "out_of_stock" }, (entry) => entry],
+    ];
+    for (const [schema, isCanonical, base, fields, wrap] of shapes) {
+      for (const [key, field] of Object.entries(fields)) {
+        const { [key]: _left, ...without } = base;
+        for (const make of [hidden, inherited]) {
+          const answer = wrap(make(without, key, field));
+          expect(isCanonical(answer)).toBe(false);
+          const parsed = schema.safeParse(answer);
+          const serialized = serializeAnswer(schema, answer);
+          expect(serialized.ok).toBe(parsed.success);
+          if (serialized.ok) expect(serialized.text).toBe(JSON.stringify(parsed.data));
+        }
+      }
+    }
+    // A hidden reason on an ok answer is still read by zod, so the ok answer goes to zod too.
+    expect(isCanonicalCartResponse(hidden({ ok: true }, "reason", "stale"))).toBe(false);
+    // The same keys enumerable and in order are the fast path (so the checks above are not idle).
+    expect(isCanonicalProductsResponse({ products: [shapes[0]![3]] })).toBe(true);
+    expect(isCanonicalCartGetResponse({ items: [shapes[1]![3]] })).toBe(true);
+  });
+
   it("rejects what zod rejects, with zod's issues: a price as text, a lone surrogate, NaN, a missing reason", () => {
     const bad: Array<[z.ZodMiniType, unknown, string]> = [
       [ProductsResponse, { products: [{ sku: "milk-001", price: "42.50", in_stock: true }] }, "price"],
