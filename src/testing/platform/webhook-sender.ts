@@ -1,8 +1,7 @@
-import type { ClientRequest, IncomingMessage } from "node:http";
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type * as z from "zod/mini";
 import { signWebhook } from "../../signature.js";
-import { createHttp1Pool, StaleSocketError } from "./http1-client.js";
 import { webhookUrlProblem } from "./url-policy.js";
 
 export type DeliveryKind = "products" | "cart" | "cart_get";
@@ -61,11 +60,10 @@ const MAX_SOCKETS_PER_HOST = 64;
  */
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
   let nextId = 1;
-  // Keep-alive connections, reused most-recent-first so a few warm sockets carry the load. Plain
-  // HTTP goes through the stub's own HTTP/1.1 client (the same bytes as `http.request`, at a
-  // fraction of its CPU), HTTPS through `node:https`.
-  const httpPool = createHttp1Pool(MAX_SOCKETS_PER_HOST);
-  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST, scheduling: "lifo" });
+  // Keep-alive connections, reused most-recent-first so a few warm sockets carry the load.
+  const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST, scheduling: "lifo" as const };
+  const httpAgent = new HttpAgent(agentOptions);
+  const httpsAgent = new HttpsAgent(agentOptions);
 
   // What the URL policy and `http.request` need from a webhook URL, worked out once per URL (a
   // tenant's few URLs recur on every delivery); cart GETs look up their base URL.
@@ -126,7 +124,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     const deadline: Deadline = { expired: false };
     const timer = setTimeout(() => {
       deadline.expired = true;
-      deadline.abort?.();
+      deadline.request?.destroy();
     }, target.timeoutMs);
     try {
       const response = await roundTrip(destination, request.path, method, headers, rawBody, deadline);
@@ -157,23 +155,21 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   }
 
   function exchangeOnce(destination: Reachable, path: string, method: "GET" | "POST", headers: Record<string, string>, rawBody: string, deadline: Deadline) {
-    const body = method === "POST" ? Buffer.from(rawBody) : undefined;
-    const sent = body === undefined ? headers : { ...headers, "content-length": String(body.length) };
-    if (!destination.https) return httpPool.request(destination, method, path, sent, body, deadline);
     return new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const { hostname, port, auth } = destination;
-      // Host, port and path as options: `https.request` then parses no URL of its own.
-      const request: ClientRequest = httpsRequest({
-        protocol: "https:",
+      const { https, hostname, port, auth } = destination;
+      const body = method === "POST" ? Buffer.from(rawBody) : undefined;
+      // Host, port and path as options: `http.request` then parses no URL of its own.
+      const request: ClientRequest = (https ? httpsRequest : httpRequest)({
+        protocol: https ? "https:" : "http:",
         hostname,
         port,
         path,
         ...(auth !== undefined && { auth }),
         method,
-        headers: sent,
-        agent: httpsAgent,
+        headers: body === undefined ? headers : { ...headers, "content-length": String(body.length) },
+        agent: https ? httpsAgent : httpAgent,
       });
-      deadline.abort = () => request.destroy();
+      deadline.request = request;
       let answered = false;
       request.on("response", (response: IncomingMessage) => {
         answered = true;
@@ -217,11 +213,13 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       return send(target, { method: "GET", url: url.toString(), destination, path, rawBody: "", parsedBody: () => undefined }, schema);
     },
     close() {
-      httpPool.close();
+      httpAgent.destroy();
       httpsAgent.destroy();
     },
   };
 }
+
+class StaleSocketError extends Error {}
 
 /** Distinct URLs whose parse is kept; past this the cache starts over. */
 const MAX_PARSED_URLS = 1000;
@@ -261,10 +259,10 @@ function requestOptions(url: URL): Omit<Reachable, "problem"> {
   return { https, hostname, port, path: `${url.pathname}${url.search}`, ...auth };
 }
 
-/** Set when the webhook's timeout passes; the request in flight is aborted. */
+/** Set when the webhook's timeout passes; the request in flight is destroyed. */
 interface Deadline {
   expired: boolean;
-  abort?: () => void;
+  request?: ClientRequest;
 }
 
 /** The answer as JSON when it is JSON, else the text as it came. */
