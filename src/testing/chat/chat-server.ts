@@ -152,7 +152,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     const tenant = connection.tenant!;
     const storeId = connection.storeId!;
     const sessionId = connection.userId!;
-    const conversation = options.conversations.create(tenant.id, storeId, sessionId);
+    const conversation = options.conversations.create(tenant.id, storeId, sessionId, tenant.limits.sessionTtlMs);
     connection.conversation = conversation;
     send(connection.ws, { type: "conversation_started", conversation_id: conversation.id });
     conversation.ready = options
