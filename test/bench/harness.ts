@@ -239,6 +239,20 @@ async function oneRound(options: CountedRound): Promise<RoundResult & { signedDu
   };
 }
 
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+
+/** p50, p99 and max of `values` (nearest rank), and how many there were. */
+export function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0, count: sorted.length };
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -29,7 +29,7 @@ import { openPool } from "../../reference-store/postgres/database.js";
 import { migratePostgres } from "../../reference-store/postgres/migrations.js";
 import { seedPostgresCatalog } from "../../reference-store/postgres/seed.js";
 import { seedCatalog } from "../../reference-store/seed.js";
-import { BENCH_SECRET, median, report, startServerProcess, type BenchServer } from "./harness.js";
+import { BENCH_SECRET, median, percentiles, report, startServerProcess, type BenchServer, type Percentiles } from "./harness.js";
 
 const DATABASE_URL = process.env["TEST_DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test";
 const thisFile = fileURLToPath(import.meta.url);
@@ -94,19 +94,6 @@ function serve(backend: string, database: string): void {
     });
     server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
   })();
-}
-
-interface Percentiles {
-  p50: number;
-  p99: number;
-  max: number;
-  count: number;
-}
-
-function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0, count: sorted.length };
 }
 
 /** The slowest answer in each second of the round: a tail spread over the round, or a burst. */

@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import express from "express";
 import { createStoreApp } from "../../reference-store/app.js";
 import { Catalog, DEFAULT_CATALOG_PATH, loadCatalog } from "../../reference-store/catalog.js";
-import { BENCH_SECRET, compare, countedRound, report, signedPool, startServerProcess, type BenchServer, type SignedRequest } from "./harness.js";
+import { BENCH_SECRET, compare, countedRound, percentiles, report, signedPool, startServerProcess, type BenchServer, type Percentiles, type SignedRequest } from "./harness.js";
 
 const fixture = loadCatalog(DEFAULT_CATALOG_PATH);
 const SKUS = fixture.offers.filter((offer) => offer.store_id === "store-1").map((offer) => offer.sku);
@@ -76,19 +76,6 @@ function serve(variant: string, databasePath: string): void {
     app(request, response);
   });
   server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
-}
-
-interface Percentiles {
-  p50: number;
-  p99: number;
-  max: number;
-  count: number;
-}
-
-function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0, count: sorted.length };
 }
 
 /** CPU time this process has used (µs): a round's share divided by its requests is its CPU per request. */
